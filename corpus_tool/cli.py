@@ -1,0 +1,103 @@
+"""The `corpus-tool` command line: one subcommand per stage, plus the pipeline commands.
+
+Exit codes (docs/cli.md): 0 ok, 1 internal error, 2 usage, 3 bad input, 4 missing dependency,
+5 cannot write output, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+import click
+import typer
+
+from corpus_tool import __version__
+from corpus_tool.errors import CorpusToolError, ExitCode
+
+app = typer.Typer(
+    name="corpus-tool",
+    help="Turn raw web crawls and text into a clean Chinese pretraining corpus, then into token shards.\n\n"
+    "Every stage is `corpus-tool STAGE INPUT... -o OUTPUT_DIR` over zstd Parquet shards.",
+    epilog="Start with: corpus-tool demo -o demo-out",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Command modules, in pipeline order; each has register(app).
+COMMAND_MODULES = [
+    "ingest",
+    "langid",
+    "normalize",
+    "filter",
+    "perplexity",
+    "dedup",
+    "tokenize",
+    "pipeline",
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"corpus-tool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Debug logging on stderr."),
+) -> None:
+    logging.getLogger("corpus_tool").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"corpus_tool.commands.{_name}").register(app)
+
+
+def _setup_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("corpus-tool: %(levelname)s: %(message)s"))
+    root = logging.getLogger("corpus_tool")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and turn every failure into a one-line message and a documented exit code."""
+    _setup_logging()
+    debug = os.environ.get("CORPUS_TOOL_DEBUG") == "1"
+    try:
+        rv = app(args=argv, standalone_mode=False, prog_name="corpus-tool")
+    except click.exceptions.ClickException as e:
+        e.show(file=sys.stderr)
+        sys.exit(ExitCode.USAGE)
+    except click.exceptions.Abort:
+        print("corpus-tool: interrupted", file=sys.stderr)
+        sys.exit(ExitCode.INTERRUPTED)
+    except CorpusToolError as e:
+        if debug:
+            raise
+        print(f"corpus-tool: error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        print("corpus-tool: interrupted; unfinished shards were not written", file=sys.stderr)
+        sys.exit(ExitCode.INTERRUPTED)
+    except Exception as e:  # noqa: BLE001 - the last line of defence: never a bare traceback
+        if debug or type(e).__name__ == "_Terminated":
+            if type(e).__name__ == "_Terminated":
+                print("corpus-tool: terminated; unfinished shards were not written", file=sys.stderr)
+                sys.exit(ExitCode.INTERRUPTED)
+            raise
+        print(
+            f"corpus-tool: internal error: {type(e).__name__}: {e}\n"
+            "corpus-tool: this is a bug; rerun with CORPUS_TOOL_DEBUG=1 for the traceback and report it",
+            file=sys.stderr,
+        )
+        sys.exit(ExitCode.FAILURE)
+    sys.exit(rv if isinstance(rv, int) else ExitCode.OK)

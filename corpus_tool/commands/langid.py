@@ -1,0 +1,9 @@
+"""CLI for the langid stage (placeholder until the stage lands)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

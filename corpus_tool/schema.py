@@ -1,0 +1,119 @@
+"""The document schema: every column every stage reads or writes, in one place.
+
+A shard is a zstd-compressed Parquet file whose rows follow `DOCUMENT_SCHEMA`. Ingest fills the first
+block; later stages fill their own columns and leave the others as they are. Columns a stage does not know
+are carried through untouched (after the known ones). Rejected rows have the same columns plus `stage`,
+`reason` (a short, stable key, aggregated in manifests) and `reason_detail` (free text, e.g. the id of the
+document a near-duplicate was matched to). docs/shard-contract.md describes every column.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+# Column names, so that no stage spells a string of its own.
+ID = "id"
+TEXT = "text"
+SOURCE = "source"
+URL = "url"
+CRAWL_DATE = "crawl_date"
+HTML_LANG = "html_lang"
+META = "meta"
+LANG = "lang"
+LANG_SCORE = "lang_score"
+HAN_FRAC = "han_frac"
+NORMALIZED = "normalized"
+CLEANED = "cleaned"
+PPL = "ppl"
+PPL_BUCKET = "ppl_bucket"
+STAGE = "stage"
+REASON = "reason"
+REASON_DETAIL = "reason_detail"
+
+DOCUMENT_SCHEMA = pa.schema(
+    [
+        pa.field(ID, pa.string(), nullable=False),  # stable and unique, see docs/shard-contract.md
+        pa.field(TEXT, pa.string(), nullable=False),
+        pa.field(SOURCE, pa.string(), nullable=False),  # input file + "#" + record number or byte offset
+        pa.field(URL, pa.string()),
+        pa.field(CRAWL_DATE, pa.string()),  # ISO 8601, from WARC-Date where known
+        pa.field(HTML_LANG, pa.string()),  # the page's <html lang=...>, as written
+        pa.field(META, pa.string()),  # JSON object: everything else the input carried
+        pa.field(LANG, pa.string()),  # langid: top label, e.g. "zh"
+        pa.field(LANG_SCORE, pa.float32()),  # langid: its probability after script evidence
+        pa.field(HAN_FRAC, pa.float32()),  # langid: Han characters / non-space characters
+        pa.field(NORMALIZED, pa.list_(pa.string())),  # normalize: names of the rules that changed the text
+        pa.field(CLEANED, pa.list_(pa.string())),  # filter: line-level cleaning applied (rule names)
+        pa.field(PPL, pa.float32()),  # perplexity: KenLM document perplexity
+        pa.field(PPL_BUCKET, pa.string()),  # perplexity: head / middle / tail
+    ]
+)
+
+REJECT_FIELDS = [
+    pa.field(STAGE, pa.string(), nullable=False),
+    pa.field(REASON, pa.string(), nullable=False),
+    pa.field(REASON_DETAIL, pa.string()),
+]
+
+_KNOWN = {f.name for f in DOCUMENT_SCHEMA}
+
+
+def conform(batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
+    """Return `batch` with every document column present, typed as in `DOCUMENT_SCHEMA`, in order.
+
+    Missing columns become nulls; unknown columns are kept after the known ones, so user data is never lost.
+    """
+    if isinstance(batch, pa.Table):
+        batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else _empty_batch(batch.schema)
+    n = batch.num_rows
+    names = batch.schema.names
+    arrays, fields = [], []
+    for field in DOCUMENT_SCHEMA:
+        if field.name in names:
+            col = batch.column(names.index(field.name))
+            if col.type != field.type:
+                col = col.cast(field.type)
+        else:
+            if not field.nullable:
+                raise ValueError(f"required column {field.name!r} is missing")
+            col = pa.nulls(n, field.type)
+        arrays.append(col)
+        fields.append(field)
+    for i, name in enumerate(names):
+        if name not in _KNOWN and name not in (STAGE, REASON, REASON_DETAIL):
+            arrays.append(batch.column(i))
+            fields.append(batch.schema.field(i))
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _empty_batch(schema: pa.Schema) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
+
+
+def rejected_schema(document_schema: pa.Schema) -> pa.Schema:
+    """The schema of the rejected side-output for a shard whose kept rows use `document_schema`."""
+    return pa.schema(list(document_schema) + REJECT_FIELDS)
+
+
+def with_reasons(batch: pa.RecordBatch, stage: str, reasons: list[str], details: list[str | None]) -> pa.RecordBatch:
+    """Attach the rejection columns to `batch` (one reason per row)."""
+    arrays = list(batch.columns) + [
+        pa.array([stage] * batch.num_rows, pa.string()),
+        pa.array(reasons, pa.string()),
+        pa.array(details, pa.string()),
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=rejected_schema(batch.schema))
+
+
+def replace_column(batch: pa.RecordBatch, name: str, values: pa.Array | list) -> pa.RecordBatch:
+    """Return `batch` with column `name` replaced (it must exist), keeping its declared type."""
+    i = batch.schema.get_field_index(name)
+    field = batch.schema.field(i)
+    arr = values if isinstance(values, pa.Array) else pa.array(values, type=field.type)
+    if arr.type != field.type:
+        arr = arr.cast(field.type)
+    return batch.set_column(i, field, arr)
+
+
+def empty_documents() -> pa.RecordBatch:
+    return _empty_batch(DOCUMENT_SCHEMA)

@@ -1,0 +1,332 @@
+"""Shard mechanics shared by every stage: finding input shards, assigning them to array tasks, streaming
+record batches in, writing shards atomically, and the per-shard manifest.
+
+The output directory of a stage looks like this (docs/shard-contract.md):
+
+    OUT/<shard>.parquet            kept documents (zstd Parquet)
+    OUT/rejected/<shard>.parquet   rejected documents with `stage`, `reason`, `reason_detail`
+    OUT/manifests/<shard>.json     written last: its presence means the shard is finished
+
+Every file is written under a hidden temporary name in its final directory and renamed into place, so a
+killed run leaves nothing that a later stage reads. A directory with a `manifests/` folder is read only
+through its manifests: a shard without one is an unfinished shard and an error, never silently read.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus_tool import schema
+from corpus_tool.errors import BadInputError, OutputError, UsageError
+
+PARQUET_SUFFIX = ".parquet"
+REJECTED_DIR = "rejected"
+MANIFEST_DIR = "manifests"
+STDIN = "-"
+ZSTD_LEVEL = 3
+
+
+@dataclass(frozen=True)
+class InputShard:
+    """One unit of work: the input files that become one output shard named `name`."""
+
+    name: str
+    paths: tuple[str, ...]
+    # Free-form facts a stage's reader needs (e.g. the input format for ingest).
+    info: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+# ----------------------------------------------------------------------------------------- listing
+
+
+def expand_inputs(inputs: list[str], suffixes: tuple[str, ...] = (PARQUET_SUFFIX,)) -> list[str]:
+    """Files named by `inputs`: files as given, globs expanded, directories listed (not recursively for
+    Parquet; hidden files and our `rejected/`, `manifests/` folders are never inputs). Sorted, unique."""
+    found: list[str] = []
+    for item in inputs:
+        if item == STDIN:
+            found.append(STDIN)
+            continue
+        matches = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
+        if not matches:
+            raise UsageError(f"{item}: no file matches this pattern")
+        for m in matches:
+            p = Path(m)
+            if p.is_dir():
+                found.extend(_list_dir(p, suffixes))
+            elif p.exists():
+                found.append(str(p))
+            else:
+                raise UsageError(f"{m}: no such file or directory")
+    seen: set[str] = set()
+    return [f for f in found if not (f in seen or seen.add(f))]
+
+
+def _list_dir(directory: Path, suffixes: tuple[str, ...]) -> list[str]:
+    names = sorted(n for n in os.listdir(directory) if not n.startswith(".") and n.endswith(suffixes))
+    files = [str(directory / n) for n in names if (directory / n).is_file()]
+    manifests = directory / MANIFEST_DIR
+    if manifests.is_dir() and suffixes == (PARQUET_SUFFIX,):
+        for f in files:
+            if not (manifests / (shard_name(f) + ".json")).exists():
+                raise UsageError(
+                    f"{f}: this shard has no manifest in {manifests}, so the run that wrote it did not "
+                    "finish; rerun that stage before reading its output"
+                )
+        for m in sorted(manifests.glob("*.json")):
+            if not (directory / (m.stem + PARQUET_SUFFIX)).exists():
+                raise UsageError(f"{m}: the manifest names a shard that is missing from {directory}")
+    return files
+
+
+def shard_name(path: str) -> str:
+    """The shard name of an input file: its file name without the format suffixes."""
+    if path == STDIN:
+        return "stdin"
+    name = os.path.basename(path)
+    for suffix in (".gz", ".zst", ".zstd", ".bz2", ".xz"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    for suffix in (PARQUET_SUFFIX, ".jsonl", ".json", ".warc", ".wet", ".arc", ".html", ".htm", ".txt", ".md"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name
+
+
+def parquet_shards(inputs: list[str]) -> list[InputShard]:
+    """Input shards for a stage that reads documents: one shard per Parquet file (or stdin JSONL)."""
+    shards = [InputShard(shard_name(p), (p,)) for p in expand_inputs(inputs)]
+    return unique_names(shards)
+
+
+def unique_names(shards: list[InputShard]) -> list[InputShard]:
+    seen: dict[str, InputShard] = {}
+    for s in shards:
+        if s.name in seen:
+            raise UsageError(
+                f"two inputs map to the same output shard {s.name!r}: {seen[s.name].paths[0]} and "
+                f"{s.paths[0]}; run them into separate output directories"
+            )
+        seen[s.name] = s
+    return sorted(shards, key=lambda s: s.name)
+
+
+# -------------------------------------------------------------------------------------- assignment
+
+
+def array_position(shard_index: int | None, num_shards: int | None) -> tuple[int, int]:
+    """(index, count) of this task. Explicit options win; otherwise Slurm's array variables; otherwise (0, 1).
+
+    With `--array=A-B`, Slurm numbers tasks from A, so the index is SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN.
+    """
+    env = os.environ
+    if num_shards is None and "SLURM_ARRAY_TASK_COUNT" in env:
+        num_shards = int(env["SLURM_ARRAY_TASK_COUNT"])
+    if shard_index is None and "SLURM_ARRAY_TASK_ID" in env:
+        shard_index = int(env["SLURM_ARRAY_TASK_ID"]) - int(env.get("SLURM_ARRAY_TASK_MIN", "0"))
+    count = num_shards if num_shards is not None else 1
+    index = shard_index if shard_index is not None else 0
+    if count < 1 or not 0 <= index < count:
+        raise UsageError(f"--shard-index {index} must be in [0, --num-shards {count})")
+    return index, count
+
+
+def select_shards(shards: list[InputShard], index: int, count: int) -> list[InputShard]:
+    """The shards task `index` of `count` processes: the i-th shard in name order goes to task i mod count.
+
+    Every shard goes to exactly one task, and a task's share never changes between reruns.
+    """
+    return [s for i, s in enumerate(sorted(shards, key=lambda s: s.name)) if i % count == index]
+
+
+# ----------------------------------------------------------------------------------------- reading
+
+
+def iter_document_batches(path: str, batch_size: int) -> Iterator[pa.RecordBatch]:
+    """Stream documents from a Parquet shard (or JSONL on stdin), conformed to the document schema."""
+    if path == STDIN:
+        yield from _iter_jsonl_stdin(batch_size)
+        return
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as e:
+        raise BadInputError(path, None, f"not a readable Parquet file ({e})") from e
+    row = 0
+    try:
+        for batch in pf.iter_batches(batch_size=batch_size):
+            try:
+                yield schema.conform(batch)
+            except ValueError as e:
+                raise BadInputError(path, f"row {row}", str(e)) from e
+            row += batch.num_rows
+    except (pa.ArrowException, OSError) as e:
+        raise BadInputError(path, f"row {row}", f"corrupt Parquet data ({e})") from e
+
+
+def _iter_jsonl_stdin(batch_size: int) -> Iterator[pa.RecordBatch]:
+    stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
+    rows: list[dict] = []
+    try:
+        for lineno, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise BadInputError("<stdin>", f"line {lineno}", f"not JSON ({e.msg})") from e
+            for key in (schema.ID, schema.TEXT, schema.SOURCE):
+                if not isinstance(row.get(key), str):
+                    raise BadInputError(
+                        "<stdin>", f"line {lineno}",
+                        f"missing string field {key!r}; raw JSONL goes through `corpus-tool ingest -` first",
+                    )
+            rows.append(row)
+            if len(rows) >= batch_size:
+                yield _rows_to_batch(rows)
+                rows = []
+    except UnicodeDecodeError as e:
+        raise BadInputError("<stdin>", f"byte {e.start}", "invalid UTF-8") from e
+    if rows:
+        yield _rows_to_batch(rows)
+
+
+def _rows_to_batch(rows: list[dict]) -> pa.RecordBatch:
+    known = [f for f in schema.DOCUMENT_SCHEMA]
+    arrays = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in known]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema.DOCUMENT_SCHEMA)
+
+
+def batch_to_jsonl(batch: pa.RecordBatch) -> str:
+    """Rows as JSON lines, leaving out null columns."""
+    lines = []
+    for row in batch.to_pylist():
+        lines.append(json.dumps({k: v for k, v in row.items() if v is not None}, ensure_ascii=False))
+    return "".join(line + "\n" for line in lines)
+
+
+# ----------------------------------------------------------------------------------------- writing
+
+
+def temp_path(final: Path) -> Path:
+    """A hidden name beside `final` (same directory, so the rename is atomic)."""
+    return final.with_name(f".{final.name}.tmp-{os.getpid()}")
+
+
+def commit(tmp: Path, final: Path) -> None:
+    """fsync `tmp` and rename it to `final`."""
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)
+
+
+def write_json_atomic(final: Path, obj: dict) -> None:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(final)
+    try:
+        tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        commit(tmp, final)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{final}: cannot write ({e.strerror or e})") from e
+
+
+class ParquetShardWriter:
+    """Writes one Parquet file under a temporary name; `finish()` renames it into place.
+
+    The schema is taken from the first batch (or `default_schema` for an empty shard), so a shard with no
+    rows is still a valid, readable file.
+    """
+
+    def __init__(self, final: Path, default_schema: pa.Schema):
+        self.final = final
+        self.tmp = temp_path(final)
+        self.default_schema = default_schema
+        self._writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        try:
+            if self._writer is None:
+                self.final.parent.mkdir(parents=True, exist_ok=True)
+                self._writer = pq.ParquetWriter(
+                    self.tmp, batch.schema, compression="zstd", compression_level=ZSTD_LEVEL
+                )
+            self._writer.write_batch(batch)
+        except OSError as e:
+            self.abort()
+            raise OutputError(f"{self.final}: cannot write ({e})") from e
+        self.rows += batch.num_rows
+
+    def finish(self) -> Path:
+        try:
+            if self._writer is None:
+                self.final.parent.mkdir(parents=True, exist_ok=True)
+                self._writer = pq.ParquetWriter(
+                    self.tmp, self.default_schema, compression="zstd", compression_level=ZSTD_LEVEL
+                )
+            self._writer.close()
+            commit(self.tmp, self.final)
+        except OSError as e:
+            self.abort()
+            raise OutputError(f"{self.final}: cannot write ({e})") from e
+        return self.final
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except Exception:  # noqa: BLE001 - closing a broken writer may fail; the file is deleted anyway
+                pass
+            self._writer = None
+        self.tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------- manifest
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file, streamed."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def describe_file(path: str | Path) -> dict:
+    p = Path(path)
+    return {"path": str(p), "bytes": p.stat().st_size, "sha256": file_digest(p)}
+
+
+def manifest_path(out_dir: Path, name: str) -> Path:
+    return out_dir / MANIFEST_DIR / f"{name}.json"
+
+
+def kept_path(out_dir: Path, name: str) -> Path:
+    return out_dir / f"{name}{PARQUET_SUFFIX}"
+
+
+def rejected_path(out_dir: Path, name: str) -> Path:
+    return out_dir / REJECTED_DIR / f"{name}{PARQUET_SUFFIX}"
+
+
+def read_manifest(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise BadInputError(str(path), None, f"unreadable manifest ({e})") from e
+
+
+def is_finished(out_dir: Path, name: str) -> bool:
+    return manifest_path(out_dir, name).exists()

@@ -1,0 +1,116 @@
+"""The one interface every document stage implements.
+
+A stage turns a batch of documents into (kept, rejected): `process(batch)`. That is all most stages write;
+the runner (corpus_tool/runner.py) gives every stage the same reading, atomic writing, resume, manifests and
+accounting. Stages that read something other than Parquet (ingest) override `list_shards` and `read`;
+stages that write something other than Parquet (tokenize) override `make_sink`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from corpus_tool import schema, shards
+from corpus_tool.shards import InputShard
+
+
+class Sink(Protocol):
+    """Where kept documents go. `finish` makes the output visible and returns the files it wrote."""
+
+    def write(self, batch: pa.RecordBatch) -> None: ...
+
+    def finish(self) -> list[Path]: ...
+
+    def abort(self) -> None: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+
+class ParquetSink:
+    def __init__(self, out_dir: Path, name: str):
+        self._writer = shards.ParquetShardWriter(shards.kept_path(out_dir, name), schema.DOCUMENT_SCHEMA)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._writer.write(batch)
+
+    def finish(self) -> list[Path]:
+        return [self._writer.finish()]
+
+    def abort(self) -> None:
+        self._writer.abort()
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+
+class Stage:
+    """Base class. Subclasses set `name` and implement `process` (or override `process_shard`)."""
+
+    name: ClassVar[str] = "stage"
+
+    def __init__(self) -> None:
+        self.counters: Counter[str] = Counter()  # stage-specific statistics, reset per shard
+
+    # -- configuration ----------------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """The settings that decide the output; recorded in every manifest."""
+        return {}
+
+    # -- inputs -------------------------------------------------------------------------------------
+    def list_shards(self, inputs: list[str]) -> list[InputShard]:
+        return shards.parquet_shards(inputs)
+
+    def read(self, shard: InputShard, batch_size: int) -> Iterator[pa.RecordBatch]:
+        for path in shard.paths:
+            yield from shards.iter_document_batches(path, batch_size)
+
+    # -- work ---------------------------------------------------------------------------------------
+    def begin_shard(self, shard: InputShard) -> None:
+        """Called before a shard's first batch."""
+        self.counters = Counter()
+
+    def process(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+        raise NotImplementedError
+
+    def process_shard(self, shard: InputShard, batch_size: int) -> Iterator[tuple[pa.RecordBatch, pa.RecordBatch]]:
+        """(kept, rejected) pairs for the whole shard; `docs in` is counted as kept + rejected."""
+        for batch in self.read(shard, batch_size):
+            yield self.process(batch)
+
+    def shard_stats(self) -> dict[str, Any]:
+        """Stage-specific statistics for the manifest of the shard just processed."""
+        return dict(sorted(self.counters.items()))
+
+    # -- outputs ------------------------------------------------------------------------------------
+    def make_sink(self, out_dir: Path, name: str) -> Sink:
+        return ParquetSink(out_dir, name)
+
+    def output_files(self, out_dir: Path, name: str) -> list[Path]:
+        """The files a finished shard has besides its manifest (used by audit and --overwrite)."""
+        return [shards.kept_path(out_dir, name)]
+
+    # -- helpers for subclasses ----------------------------------------------------------------------
+    def split(
+        self,
+        batch: pa.RecordBatch,
+        keep: np.ndarray | list[bool],
+        reasons: list[str | None],
+        details: list[str | None] | None = None,
+    ) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+        """Split `batch` by the boolean mask `keep`; rejected rows get `reasons[i]` (and `details[i]`)."""
+        mask = pa.array(np.asarray(keep, dtype=bool))
+        kept = batch.filter(mask)
+        rej_idx = [i for i, k in enumerate(np.asarray(keep, dtype=bool)) if not k]
+        rejected_rows = batch.take(pa.array(rej_idx, pa.int64())) if rej_idx else batch.slice(0, 0)
+        rej_reasons = [reasons[i] or "rejected" for i in rej_idx]
+        rej_details = [details[i] for i in rej_idx] if details is not None else [None] * len(rej_idx)
+        return kept, schema.with_reasons(rejected_rows, self.name, rej_reasons, rej_details)
+
+    def reject_none(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+        return batch, schema.with_reasons(batch.slice(0, 0), self.name, [], [])
