@@ -1,0 +1,170 @@
+"""Step 2: LSH bands -> candidate pairs, one array task per range of bands.
+
+For one band, every document has one 64-bit key (a hash of its `rows` signature values). Documents with
+equal keys are candidates. Keys are sorted (numpy argsort), and every document in a run of equal keys is
+paired with the run's first document (the smallest global index): a star, not all pairs, so a bucket of
+k documents gives k - 1 pairs and connected components are unchanged. The exact-duplicate "band" does the
+same with the hash of the normalised text.
+
+Memory: about 40 bytes per document per band (key, index, sort order, sorted copies), divided by
+`partitions`: with partitions=K each band is done in K passes, each keeping only the keys whose hash falls
+in that partition (the signature files are read K times). Pairs themselves are 16 bytes each.
+
+Optional verification (`verify_threshold`): a candidate pair is kept only when the share of equal values in
+the two full signatures (the estimated Jaccard similarity) reaches the threshold. This removes the
+false positives of the S-curve's tail at the cost of one random read of two signatures per pair.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from corpus_tool import __version__, shards
+from corpus_tool.stages.dedup.hashing import EMPTY_BAND, estimated_jaccard
+from corpus_tool.stages.dedup.signatures import StepSummary
+from corpus_tool.stages.dedup.work import (
+    EXACT_BAND,
+    WorkDir,
+    band_names,
+    fingerprint,
+    is_current,
+    save_npy,
+    shard_of,
+)
+
+STEP = "dedup-pairs"
+VERIFY_CHUNK = 1 << 20
+
+
+def my_bands(names: list[str], index: int, count: int) -> list[str]:
+    """Contiguous ranges: task i of n takes the i-th of n nearly equal slices of the band list."""
+    return [str(x) for x in np.array_split(np.array(names, dtype=object), count)[index]]
+
+
+def compute_pairs(
+    work: str,
+    *,
+    shard_index: int | None = None,
+    num_shards: int | None = None,
+    overwrite: bool = False,
+    partitions: int = 1,
+    verify_threshold: float | None = None,
+) -> StepSummary:
+    wd = WorkDir(work)
+    settings = wd.settings()
+    shard_list = wd.signature_shards()
+    sig_fp = wd.signatures_fingerprint(shard_list)
+    index, count = shards.array_position(shard_index, num_shards)
+    summary = StepSummary(STEP, extra={})
+    started = time.perf_counter()
+    total_docs = sum(int(m["docs"]) for m in shard_list)
+    candidates = kept = 0
+    for band in my_bands(band_names(settings), index, count):
+        verify = None if band == EXACT_BAND else verify_threshold
+        fp = fingerprint({"signatures": sig_fp, "band": band, "verify_threshold": verify})
+        if not overwrite and is_current(wd.pairs_manifest(band), fp):
+            summary.units_skipped += 1
+            continue
+        wall = datetime.now(UTC)
+        t0 = time.perf_counter()
+        wd.pairs_manifest(band).unlink(missing_ok=True)
+        pairs = band_pairs(wd, shard_list, band, settings.bands, partitions)
+        n_candidates = len(pairs)
+        if verify is not None and len(pairs):
+            pairs = pairs[verified(wd, shard_list, pairs) >= verify]
+        save_npy(wd.pairs_path(band), pairs)
+        shards.write_json_atomic(wd.pairs_manifest(band), {
+            "stage": STEP,
+            "band": band,
+            "tool_version": __version__,
+            "docs": total_docs,
+            "candidate_pairs": n_candidates,
+            "pairs": int(len(pairs)),
+            "verify_threshold": verify,
+            "signatures_fingerprint": sig_fp,
+            "outputs": {"pairs": shards.describe_file(wd.pairs_path(band))},
+            "fingerprint": fp,
+            "timings": {"started": wall.isoformat(timespec="seconds"),
+                        "seconds": round(time.perf_counter() - t0, 3)},
+        })
+        candidates += n_candidates
+        kept += len(pairs)
+        summary.units_done += 1
+    summary.docs = total_docs
+    summary.seconds = time.perf_counter() - started
+    summary.extra = {"candidate pairs": f"{candidates:,}", "pairs kept": f"{kept:,}"}
+    return summary
+
+
+def _band_keys(wd: WorkDir, m: dict, band: str, n_bands: int) -> np.ndarray:
+    if band == EXACT_BAND:
+        col = pq.read_table(wd.docs_path(m["shard"]), columns=["exact"]).column("exact")
+        return col.to_numpy().astype(np.uint64, copy=False)
+    keys = np.load(wd.bands_path(m["shard"]), mmap_mode="r")
+    if keys.shape[0] != n_bands:
+        raise ValueError(f"{wd.bands_path(m['shard'])}: {keys.shape[0]} bands, config says {n_bands}")
+    return np.array(keys[int(band)])
+
+
+def band_pairs(
+    wd: WorkDir, shard_list: list[dict], band: str, n_bands: int, partitions: int = 1
+) -> np.ndarray:
+    """(pairs, 2) int64 global indices (anchor < member), sorted."""
+    out: list[np.ndarray] = []
+    for part in range(partitions):
+        keys_list, idx_list = [], []
+        for m in shard_list:
+            keys = _band_keys(wd, m, band, n_bands)
+            sel = keys != EMPTY_BAND if band != EXACT_BAND else np.ones(len(keys), bool)
+            if partitions > 1:
+                sel &= (keys >> np.uint64(32)) % np.uint64(partitions) == np.uint64(part)
+            rows = np.nonzero(sel)[0]
+            keys_list.append(keys[rows])
+            idx_list.append(rows.astype(np.int64) + int(m["offset"]))
+        keys = np.concatenate(keys_list)
+        idx = np.concatenate(idx_list)
+        del keys_list, idx_list
+        order = np.argsort(keys, kind="stable")  # equal keys keep ascending global index
+        keys = keys[order]
+        idx = idx[order]
+        del order
+        same = keys[1:] == keys[:-1]
+        if not same.any():
+            continue
+        starts = np.concatenate([[True], ~same])
+        anchor_pos = np.maximum.accumulate(np.where(starts, np.arange(len(keys)), 0))
+        member = ~starts
+        out.append(np.stack([idx[anchor_pos[member]], idx[member]], axis=1))
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(out)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+
+def gather_signatures(wd: WorkDir, shard_list: list[dict], idx: np.ndarray) -> np.ndarray:
+    """Full signatures of the documents with global indices `idx` (random reads from the .sig.npy files)."""
+    offsets = np.array([int(m["offset"]) for m in shard_list], dtype=np.int64)
+    where = shard_of(idx, offsets)
+    out = None
+    for s in np.unique(where):
+        mm = np.load(wd.sig_path(shard_list[s]["shard"]), mmap_mode="r")
+        if out is None:
+            out = np.empty((len(idx), mm.shape[1]), dtype=np.uint32)
+        sel = np.nonzero(where == s)[0]
+        out[sel] = mm[idx[sel] - offsets[s]]
+    return out if out is not None else np.zeros((0, 0), np.uint32)
+
+
+def verified(wd: WorkDir, shard_list: list[dict], pairs: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard similarity of each pair, from the full signatures."""
+    est = np.empty(len(pairs), dtype=np.float64)
+    for start in range(0, len(pairs), VERIFY_CHUNK):
+        chunk = pairs[start: start + VERIFY_CHUNK]
+        est[start: start + len(chunk)] = estimated_jaccard(
+            gather_signatures(wd, shard_list, chunk[:, 0]), gather_signatures(wd, shard_list, chunk[:, 1])
+        )
+    return est

@@ -1,0 +1,175 @@
+"""Step 1: MinHash signatures, LSH band keys and exact-text hashes, one array task per input shard."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus_tool import __version__, schema, shards
+from corpus_tool.errors import BadInputError, UsageError
+from corpus_tool.runner import text_bytes
+from corpus_tool.stages.dedup.hashing import ShingleSettings, batch_signatures
+from corpus_tool.stages.dedup.work import WorkDir, fingerprint, is_current
+
+log = logging.getLogger("corpus_tool")
+
+STEP = "dedup-signatures"
+MAX_CHARS_PER_CHUNK = 4_000_000  # bounds the numpy temporaries (about 100 bytes per character)
+DOCS_SCHEMA = pa.schema(
+    [
+        pa.field(schema.ID, pa.string(), nullable=False),
+        pa.field("n_chars", pa.int32(), nullable=False),
+        pa.field("n_shingles", pa.int32(), nullable=False),
+        pa.field("exact", pa.uint64(), nullable=False),
+    ]
+)
+
+
+@dataclass
+class StepSummary:
+    """What a dedup step did, for the one-line report."""
+
+    step: str
+    units_done: int = 0
+    units_skipped: int = 0
+    docs: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    extra: dict | None = None
+
+    def line(self) -> str:
+        rate = self.bytes / 1e6 / self.seconds if self.seconds > 0 and self.bytes else 0.0
+        parts = [f"{self.step}: {self.units_done} done"]
+        if self.units_skipped:
+            parts.append(f"{self.units_skipped} already finished")
+        body = f"{self.docs:,} docs"
+        if self.bytes:
+            body += f", {self.bytes / 1e6:.1f} MB in {self.seconds:.1f} s ({rate:.2f} MB/s)"
+        else:
+            body += f" in {self.seconds:.1f} s"
+        extra = "".join(f", {k} {v}" for k, v in (self.extra or {}).items())
+        return f"{', '.join(parts)}; {body}{extra}"
+
+
+def _chunks(batch: pa.RecordBatch) -> Iterator[list[str]]:
+    texts = batch.column(schema.TEXT).to_pylist()
+    start, chars = 0, 0
+    for i, t in enumerate(texts):
+        chars += len(t)
+        if chars >= MAX_CHARS_PER_CHUNK:
+            yield texts[start: i + 1]
+            start, chars = i + 1, 0
+    if start < len(texts):
+        yield texts[start:]
+
+
+def compute_signatures(
+    inputs: list[str],
+    work: str | Path,
+    settings: ShingleSettings,
+    *,
+    shard_index: int | None = None,
+    num_shards: int | None = None,
+    overwrite: bool = False,
+    batch_size: int = 512,
+) -> StepSummary:
+    """Write the signature files of this task's shards into WORK/signatures/."""
+    wd = WorkDir(work)
+    index, count = shards.array_position(shard_index, num_shards)
+    all_shards = shards.parquet_shards(inputs)
+    if any(p == shards.STDIN for s in all_shards for p in s.paths):
+        raise UsageError("dedup reads Parquet shards (it needs every shard twice); stdin is not supported")
+    if not all_shards:
+        raise UsageError(f"no input shards found in {' '.join(inputs)}")
+    wd.save_settings(settings, overwrite)
+    summary = StepSummary(STEP)
+    started = time.perf_counter()
+    for shard in shards.select_shards(all_shards, index, count):
+        path = shard.paths[0]
+        source = shards.describe_file(path)
+        fp = fingerprint({"settings": asdict(settings), "input": [source["bytes"], source["sha256"]]})
+        if not overwrite and is_current(wd.sig_manifest(shard.name), fp):
+            summary.units_skipped += 1
+            continue
+        docs, nbytes = _one_shard(wd, shard.name, path, source, settings, fp, batch_size)
+        summary.units_done += 1
+        summary.docs += docs
+        summary.bytes += nbytes
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _one_shard(
+    wd: WorkDir, name: str, path: str, source: dict, settings: ShingleSettings, fp: str, batch_size: int
+) -> tuple[int, int]:
+    wd.sig_manifest(name).unlink(missing_ok=True)
+    wall = datetime.now(UTC)
+    t0 = time.perf_counter()
+    try:
+        n = pq.ParquetFile(path).metadata.num_rows
+    except (pa.ArrowException, OSError) as e:
+        raise BadInputError(path, None, f"not a readable Parquet file ({e})") from e
+    finals = [wd.sig_path(name), wd.bands_path(name)]
+    tmps = [shards.temp_path(f) for f in finals]
+    finals[0].parent.mkdir(parents=True, exist_ok=True)
+    docs_writer = shards.ParquetShardWriter(wd.docs_path(name), DOCS_SCHEMA)
+    sig = np.lib.format.open_memmap(tmps[0], mode="w+", dtype=np.uint32, shape=(n, settings.num_perm))
+    bands = np.lib.format.open_memmap(tmps[1], mode="w+", dtype=np.uint64, shape=(settings.bands, n))
+    row, nbytes, empty = 0, 0, 0
+    try:
+        for batch in shards.iter_document_batches(path, batch_size):
+            ids = batch.column(schema.ID)
+            nbytes += text_bytes(batch)
+            done = 0
+            for texts in _chunks(batch):
+                bs = batch_signatures(texts, settings)
+                k = len(texts)
+                sig[row: row + k] = bs.sig
+                bands[:, row: row + k] = bs.bands
+                docs_writer.write(pa.RecordBatch.from_arrays(
+                    [ids.slice(done, k), pa.array(bs.n_chars), pa.array(bs.n_shingles), pa.array(bs.exact)],
+                    schema=DOCS_SCHEMA,
+                ))
+                empty += int((bs.n_shingles == 0).sum())
+                row += k
+                done += k
+        if row != n:
+            raise BadInputError(path, None, f"the file says it has {n} rows but {row} were read")
+        sig.flush()
+        bands.flush()
+        del sig, bands
+        for tmp, final in zip(tmps, finals, strict=True):
+            shards.commit(tmp, final)
+        docs_file = docs_writer.finish()
+    except BaseException:
+        docs_writer.abort()
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)
+        raise
+    manifest = {
+        "stage": STEP,
+        "shard": name,
+        "tool_version": __version__,
+        "input": source,
+        "docs": n,
+        "bytes": nbytes,
+        "empty_docs": empty,
+        "outputs": {
+            "docs": shards.describe_file(docs_file),
+            "sig": shards.describe_file(finals[0]),
+            "bands": shards.describe_file(finals[1]),
+        },
+        "fingerprint": fp,
+        "timings": {"started": wall.isoformat(timespec="seconds"),
+                    "seconds": round(time.perf_counter() - t0, 3)},
+    }
+    shards.write_json_atomic(wd.sig_manifest(name), manifest)
+    return n, nbytes

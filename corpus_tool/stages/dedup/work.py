@@ -1,0 +1,173 @@
+"""The dedup work directory: file layout, settings, done-markers and fingerprints shared by the steps.
+
+    WORK/config.json                          the shingle/LSH settings (written by the first signatures task)
+    WORK/signatures/<shard>.docs.parquet      id, n_chars, n_shingles, exact (uint64 hash of normalised text)
+    WORK/signatures/<shard>.sig.npy           (docs, bands*rows) uint32 MinHash signature, row-major
+    WORK/signatures/<shard>.bands.npy         (bands, docs) uint64 LSH band keys, band-major
+    WORK/signatures/manifests/<shard>.json    written last: the shard's signatures are finished
+    WORK/pairs/band-<b>.npy                   (pairs, 2) int64 global document indices (lo < hi), sorted;
+                                              band `exact` holds the exact-duplicate pairs
+    WORK/pairs/manifests/band-<b>.json
+    WORK/clusters/decisions/<shard>.parquet   row, id, reason, keeper_id of every document to remove
+    WORK/clusters/clusters.parquet            every document in a cluster: cluster, size, shard, row, id,
+                                              kept, reason
+    WORK/clusters/manifest.json               written last: the clusters step is finished
+
+A document's global index is its row within its shard plus the number of documents in the shards before
+it in name order. Every file is written under a temporary name and renamed; a manifest records the
+fingerprint of what the step read, so that a step reruns when its inputs changed and is skipped when they
+did not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from corpus_tool import shards
+from corpus_tool.errors import UsageError
+from corpus_tool.stages.dedup.hashing import ShingleSettings
+
+CONFIG = "config.json"
+SIG_DIR = "signatures"
+PAIRS_DIR = "pairs"
+CLUSTERS_DIR = "clusters"
+EXACT_BAND = "exact"
+FORMAT_VERSION = 1
+
+
+class WorkDir:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # -- paths ---------------------------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG
+
+    def docs_path(self, shard: str) -> Path:
+        return self.root / SIG_DIR / f"{shard}.docs.parquet"
+
+    def sig_path(self, shard: str) -> Path:
+        return self.root / SIG_DIR / f"{shard}.sig.npy"
+
+    def bands_path(self, shard: str) -> Path:
+        return self.root / SIG_DIR / f"{shard}.bands.npy"
+
+    def sig_manifest(self, shard: str) -> Path:
+        return self.root / SIG_DIR / shards.MANIFEST_DIR / f"{shard}.json"
+
+    def pairs_path(self, band: str) -> Path:
+        return self.root / PAIRS_DIR / f"band-{band}.npy"
+
+    def pairs_manifest(self, band: str) -> Path:
+        return self.root / PAIRS_DIR / shards.MANIFEST_DIR / f"band-{band}.json"
+
+    def decisions_path(self, shard: str) -> Path:
+        return self.root / CLUSTERS_DIR / "decisions" / f"{shard}.parquet"
+
+    @property
+    def clusters_path(self) -> Path:
+        return self.root / CLUSTERS_DIR / "clusters.parquet"
+
+    @property
+    def clusters_manifest(self) -> Path:
+        return self.root / CLUSTERS_DIR / "manifest.json"
+
+    # -- settings ------------------------------------------------------------------------------------
+    def save_settings(self, settings: ShingleSettings, overwrite: bool) -> None:
+        """Record the settings; refuse to mix signatures made with different ones."""
+        wanted = {"format": FORMAT_VERSION, **asdict(settings)}
+        if self.config_path.exists() and not overwrite:
+            have = shards.read_manifest(self.config_path)
+            if have != wanted:
+                raise UsageError(
+                    f"{self.config_path}: this work directory holds signatures made with {have}, "
+                    f"not {wanted}; "
+                    "use another --work directory or pass --overwrite to redo every shard"
+                )
+            return
+        if overwrite and self.config_path.exists() and shards.read_manifest(self.config_path) != wanted:
+            # Settings changed: every existing signature shard is stale.
+            for m in (self.root / SIG_DIR / shards.MANIFEST_DIR).glob("*.json"):
+                m.unlink()
+        shards.write_json_atomic(self.config_path, wanted)
+
+    def settings(self) -> ShingleSettings:
+        if not self.config_path.exists():
+            raise UsageError(
+                f"{self.root}: no {CONFIG}; run `corpus-tool dedup signatures IN... -o {self.root}` first"
+            )
+        data = dict(shards.read_manifest(self.config_path))
+        data.pop("format", None)
+        return ShingleSettings(**data)
+
+    # -- signature shards ----------------------------------------------------------------------------
+    def signature_shards(self) -> list[dict]:
+        """The finished signature shards in name order, each with its manifest and global `offset`.
+
+        Every shard listed in the directory must be finished: a missing manifest is an error that names it.
+        """
+        sig_dir = self.root / SIG_DIR
+        mdir = sig_dir / shards.MANIFEST_DIR
+        if not mdir.is_dir():
+            raise UsageError(f"{self.root}: no finished signatures; run `corpus-tool dedup signatures` first")
+        names = sorted(p.name[: -len(".docs.parquet")] for p in sig_dir.glob("*.docs.parquet"))
+        manifests = {p.stem for p in mdir.glob("*.json")}
+        unfinished = [n for n in names if n not in manifests]
+        if unfinished:
+            raise UsageError(
+                f"{sig_dir}: signatures of shard(s) {', '.join(unfinished[:5])} are not finished; "
+                "rerun `corpus-tool dedup signatures` for them"
+            )
+        out, offset = [], 0
+        for name in sorted(manifests):
+            m = shards.read_manifest(mdir / f"{name}.json")
+            m["offset"] = offset
+            offset += int(m["docs"])
+            out.append(m)
+        if not out:
+            raise UsageError(f"{sig_dir}: no finished signature shards")
+        return out
+
+    def signatures_fingerprint(self, shard_list: list[dict]) -> str:
+        return fingerprint([(m["shard"], m["docs"], m["outputs"]) for m in shard_list])
+
+
+def fingerprint(obj) -> str:
+    """sha256 of a JSON rendering: what a step read, recorded in its manifest."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def is_current(manifest: Path, fp: str) -> bool:
+    """True when `manifest` exists and was written from inputs with fingerprint `fp`."""
+    if not manifest.exists():
+        return False
+    return shards.read_manifest(manifest).get("fingerprint") == fp
+
+
+def save_npy(final: Path, array: np.ndarray) -> None:
+    """np.save under a temporary name, then rename."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = shards.temp_path(final)
+    try:
+        with open(tmp, "wb") as fh:
+            np.save(fh, array, allow_pickle=False)
+        shards.commit(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def band_names(settings: ShingleSettings) -> list[str]:
+    """Every unit of the pairs step: the LSH bands, then the exact-duplicate "band"."""
+    return [f"{b:03d}" for b in range(settings.bands)] + [EXACT_BAND]
+
+
+def shard_of(global_index: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Position in the shard list of each global document index."""
+    return np.searchsorted(offsets, global_index, side="right") - 1
