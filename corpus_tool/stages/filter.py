@@ -136,10 +136,11 @@ class DocView:
         vis = self.visible
         if vis.size == 0:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-        cls = self.visible_classes
+        cls = self.classes  # with whitespace, so that a space ends a word
         word = ((cls & ALNUM) != 0) & ((cls & HAN) == 0)
-        start = np.ones(vis.size, dtype=bool)
+        start = np.ones(cls.size, dtype=bool)
         start[1:] = ~(word[1:] & word[:-1])
+        start = start[(cls & SPACE) == 0]
         starts = np.flatnonzero(start)
         if starts.size == vis.size:
             return vis.astype(np.uint64), np.ones(vis.size, np.int64)
