@@ -282,3 +282,26 @@ def test_merge_rejects_mixed_dtypes(tmp_path):
     with pytest.raises(BadInputError, match="dtype int32 differs"):
         megatron.merge([str(tmp_path / "a"), str(tmp_path / "b")], tmp_path / "m")
     assert not (tmp_path / "m.bin").exists() and not list(tmp_path.glob(".m.*"))
+
+
+@pytest.mark.megatron
+def test_vocabulary_of_65500_writes_int32_that_megatron_core_reads(mcore, tokenizer_path, tmp_path, run_cli):
+    """At the boundary (65,500 ids, Megatron's rule; datatrove would still use uint16) the stage writes
+    int32, and the highest id survives the round trip."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(tokenizer_path))
+    tok.add_tokens([f"<extra_{i}>" for i in range(65500 - tok.get_vocab_size(with_added_tokens=True))])
+    assert tok.get_vocab_size(with_added_tokens=True) == 65500
+    big = tmp_path / "big.json"
+    tok.save(str(big))
+    texts = ["中文 <extra_0> 混合", f"最后一个 <extra_{65500 - 601}>", "普通文本"]
+    inp = tmp_path / "in"
+    inp.mkdir()
+    write_shard(inp / "x.parquet", texts)
+    run_cli("tokenize", str(inp), "-o", str(tmp_path / "out"), "--tokenizer", str(big))
+    assert (tmp_path / "out" / "x.idx").read_bytes()[17] == 4
+    ds = mcore.IndexedDataset(str(tmp_path / "out" / "x"))
+    eod = tok.token_to_id("<|endoftext|>")
+    assert [ds[i].tolist() for i in range(len(ds))] == [tok.encode(t).ids + [eod] for t in texts]
+    assert ds[1].dtype == np.int32 and 65499 in ds[1].tolist()
