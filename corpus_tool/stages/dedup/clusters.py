@@ -15,7 +15,8 @@ So memory is 5 bytes per document (9 from 2**31 on) plus one chunk of pairs (16 
 per document that is in a cluster (index, root, length, exact hash, id string) for the decisions. 100 million
 documents need 0.5 GB for the union-find; with 20 million of them in clusters, about 1.7 GB in all.
 
-Keeper rule: in each cluster the document with the most characters stays; ties go to the smallest global
+Keeper rule: in each cluster the document with the most characters (after normalisation: spaces and
+punctuation do not count) stays; ties go to the smallest global
 index (the earliest shard in name order, then the earliest row). The others are removed with reason
 `exact_duplicate` when their normalised text hashes equal to the keeper's, else `near_duplicate`.
 """

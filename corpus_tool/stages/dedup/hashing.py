@@ -245,7 +245,7 @@ class BatchSignatures:
     sig: np.ndarray  # (n, num_perm) uint32
     bands: np.ndarray  # (bands, n) uint64
     exact: np.ndarray  # (n,) uint64: hash of the normalised text
-    n_chars: np.ndarray  # (n,) int32: characters of the original text (the keeper rule uses it)
+    n_chars: np.ndarray  # (n,) int32: characters after normalisation (the keeper rule uses it)
     n_shingles: np.ndarray  # (n,) int32
 
 
@@ -295,4 +295,4 @@ def batch_signatures(texts: list[str], settings: ShingleSettings) -> BatchSignat
     sig = signatures(shingles, doc_of, n, settings.num_perm, settings.seed)
     n_shingles = np.bincount(doc_of, minlength=n).astype(np.int32)
     keys = band_keys(sig, settings.bands, settings.rows, settings.seed, n_shingles == 0)
-    return BatchSignatures(sig, keys, exact, lengths.astype(np.int32), n_shingles)
+    return BatchSignatures(sig, keys, exact, norm_lengths.astype(np.int32), n_shingles)

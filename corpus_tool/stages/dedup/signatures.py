@@ -59,6 +59,32 @@ class StepSummary:
         return f"{', '.join(parts)}; {body}{extra}"
 
 
+class _RowGroupWriter:
+    """Writes fixed-size row groups whatever the input batch size, so the file's bytes do not depend on
+    --batch-size."""
+
+    def __init__(self, writer: shards.ParquetShardWriter, rows: int = 65536):
+        self.writer, self.rows, self.buffer, self.buffered = writer, rows, [], 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.buffer.append(batch)
+        self.buffered += batch.num_rows
+        while self.buffered >= self.rows:
+            self._flush(self.rows)
+
+    def _flush(self, n: int) -> None:
+        table = pa.Table.from_batches(self.buffer, schema=DOCS_SCHEMA).combine_chunks()
+        self.writer.write(table.slice(0, n).to_batches()[0] if n else table.slice(0, 0).to_batches()[0])
+        rest = table.slice(n)
+        self.buffer = rest.to_batches() if rest.num_rows else []
+        self.buffered = rest.num_rows
+
+    def finish(self) -> Path:
+        if self.buffered:
+            self._flush(self.buffered)
+        return self.writer.finish()
+
+
 def _chunks(batch: pa.RecordBatch) -> Iterator[list[str]]:
     texts = batch.column(schema.TEXT).to_pylist()
     start, chars = 0, 0
@@ -120,7 +146,7 @@ def _one_shard(
     finals = [wd.sig_path(name), wd.bands_path(name)]
     tmps = [shards.temp_path(f) for f in finals]
     finals[0].parent.mkdir(parents=True, exist_ok=True)
-    docs_writer = shards.ParquetShardWriter(wd.docs_path(name), DOCS_SCHEMA)
+    docs_writer = _RowGroupWriter(shards.ParquetShardWriter(wd.docs_path(name), DOCS_SCHEMA))
     sig = np.lib.format.open_memmap(tmps[0], mode="w+", dtype=np.uint32, shape=(n, settings.num_perm))
     bands = np.lib.format.open_memmap(tmps[1], mode="w+", dtype=np.uint64, shape=(settings.bands, n))
     row, nbytes, empty = 0, 0, 0
@@ -150,7 +176,7 @@ def _one_shard(
             shards.commit(tmp, final)
         docs_file = docs_writer.finish()
     except BaseException:
-        docs_writer.abort()
+        docs_writer.writer.abort()
         for tmp in tmps:
             tmp.unlink(missing_ok=True)
         raise
