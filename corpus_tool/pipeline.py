@@ -1,0 +1,609 @@
+"""The pipeline: one YAML file that names the stages in order, and the plan of tasks it turns into.
+
+A config is loaded with `yaml.safe_load` into dataclasses and checked up front, so that a typo fails with
+the file and key named, before anything runs. The plan turns every stage into steps of tasks, each task a
+plain `corpus-tool ...` command line; executors (local processes, Slurm arrays) only run command lines.
+
+    stage kind     steps                                             tasks
+    shards         one step: `corpus-tool STAGE IN -o OUT`          num_shards (--shard-index i)
+    command        one step: `corpus-tool STAGE ARGS -o OUT`         1 (train-lm, train-tokenizer, ...)
+    dedup          signatures (array over shards), pairs (array over band ranges),
+                   clusters (1 task), filter (array over shards)
+
+Document stages write to numbered folders under the output root (01-ingest, 02-langid, ...), each the input
+of the next. A task is finished when its task record exists (written by the executor when the command
+exited 0, for the same command line) and, for stages that read the previous stage's shards, every shard it
+owns has a manifest. Finished tasks are never run again, which is how a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from corpus_tool import shards
+from corpus_tool.errors import UsageError
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+STATE_DIR = ".pipeline"  # under the output root: the plan and the task records
+LOG_DIR = "logs"
+SLURM_DIR = "slurm"
+
+# Commands that run once over all their inputs rather than as an array over shards.
+COMMAND_STAGES = {"train-lm", "train-tokenizer", "perplexity-cutoffs", "merge"}
+DEDUP_STEPS = ("signatures", "pairs", "clusters", "filter")
+KINDS = ("shards", "command", "dedup")
+
+
+# ------------------------------------------------------------------------------------------ config
+
+
+@dataclass
+class SlurmOptions:
+    """sbatch settings. Pipeline-wide defaults in `slurm:`, per-stage overrides in a stage's `slurm:`."""
+
+    partition: str | None = None
+    account: str | None = None
+    time: str = "02:00:00"  # per task; a shard of the budgeted size takes minutes, not hours
+    mem: str = "4G"  # the stages are bounded at 2 GB RSS per worker; twice that for headroom
+    cpus_per_task: int = 1  # every stage is single-threaded per shard except tokenize's batch encoder
+    throttle: int = 64  # at most this many tasks of one array run at once (`--array=...%64`)
+    extra: list[str] = field(default_factory=list)  # more sbatch options, e.g. ["--qos=normal"]
+
+    def merged(self, overrides: dict[str, Any], where: str) -> SlurmOptions:
+        data = {**self.__dict__, **_check_keys(overrides, SlurmOptions, where)}
+        return _build(SlurmOptions, data, where)
+
+
+@dataclass
+class StageConfig:
+    """One entry of `stages:`."""
+
+    stage: str  # the corpus-tool subcommand: ingest, langid, ..., dedup, or a command such as train-lm
+    name: str = ""  # unique step name (default: the stage)
+    kind: str = ""  # shards | command | dedup (default: from the stage)
+    inputs: list[str] | None = None  # default: the previous document stage's output (or `input:`)
+    output: str | None = None  # relative to the output root; default NN-name (models/name for commands)
+    options: dict[str, Any] = field(default_factory=dict)  # command-line options, without dashes
+    num_shards: int | None = None  # array tasks for this stage (default: the pipeline's num_shards)
+    slurm: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PipelineConfig:
+    path: Path  # the YAML file; relative paths in it are relative to its folder
+    input: list[str]
+    output: Path
+    stages: list[StageConfig]
+    num_shards: int = 4
+    workers: int = 2
+    slurm: SlurmOptions = field(default_factory=SlurmOptions)
+
+
+def _where(path: Path, key: str) -> str:
+    return f"{path}: {key}"
+
+
+def _key(where: str, key: str) -> str:
+    """`FILE: a.b.c`: the file, then the key path."""
+    return f"{where}{key}" if where.endswith(": ") else f"{where}.{key}"
+
+
+def _check_keys(data: Any, cls: type, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise UsageError(f"{where}: expected a mapping, got {type(data).__name__}")
+    known = {f for f in cls.__dataclass_fields__}
+    out = {}
+    for key, value in data.items():
+        name = str(key).replace("-", "_")
+        if name not in known or name == "path":
+            raise UsageError(f"{_key(where, key)}: unknown key (known: {', '.join(sorted(known - {'path'}))})")
+        out[name] = value
+    return out
+
+
+def _build(cls: type, data: dict[str, Any], where: str):
+    """Build dataclass `cls` from `data`, checking each value's type against the annotation."""
+    hints = {"str": str, "int": int, "bool": bool}
+    for name, f in cls.__dataclass_fields__.items():
+        if name not in data or data[name] is None:
+            continue
+        ann = str(f.type)
+        value = data[name]
+        base = ann.split(" |")[0]
+        if base in hints and not (
+            isinstance(value, hints[base]) and not (base == "int" and isinstance(value, bool))
+        ):
+            if base == "str" and isinstance(value, int | float):
+                data[name] = str(value)
+                continue
+            raise UsageError(f"{_key(where, name)}: expected {base}, got {value!r}")
+        if base.startswith("list") and not isinstance(value, list):
+            raise UsageError(f"{_key(where, name)}: expected a list, got {value!r}")
+        if base.startswith("dict") and not isinstance(value, dict):
+            raise UsageError(f"{_key(where, name)}: expected a mapping, got {value!r}")
+        if base == "int" and value < 1 and name in ("num_shards", "workers", "cpus_per_task", "throttle"):
+            raise UsageError(f"{_key(where, name)}: must be at least 1, got {value}")
+    return cls(**data)
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read and check a pipeline YAML file. Errors name the file and the key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read the pipeline config ({e.strerror or e})") from e
+    except yaml.YAMLError as e:
+        raise UsageError(f"{path}: not valid YAML ({e})") from e
+    if not isinstance(raw, dict):
+        raise UsageError(f"{path}: a pipeline config is a mapping with input, output and stages")
+    data = _check_keys(raw, PipelineConfig, f"{path}: ")
+    for key in ("input", "output", "stages"):
+        if key not in data:
+            raise UsageError(f"{path}: missing required key {key!r}")
+    base = path.resolve().parent
+    inputs = data["input"] if isinstance(data["input"], list) else [data["input"]]
+    if not inputs or not all(isinstance(i, str) for i in inputs):
+        raise UsageError(f"{path}: input: expected a path or a list of paths")
+    data["input"] = inputs
+    if not isinstance(data["output"], str):
+        raise UsageError(f"{path}: output: expected a path")
+    data["output"] = (base / data["output"]).resolve()
+    slurm = data.get("slurm") or {}
+    data["slurm"] = _build(SlurmOptions, _check_keys(slurm, SlurmOptions, f"{path}: slurm"), f"{path}: slurm")
+    if not isinstance(data["stages"], list) or not data["stages"]:
+        raise UsageError(f"{path}: stages: expected a non-empty list of stages")
+    stages = []
+    for i, entry in enumerate(data["stages"]):
+        where = f"{path}: stages[{i}]"
+        if isinstance(entry, str):
+            entry = {"stage": entry}
+        fields = _check_keys(entry, StageConfig, where)
+        if "stage" not in fields or not isinstance(fields["stage"], str):
+            raise UsageError(f"{where}: missing key 'stage' (the corpus-tool command, e.g. langid)")
+        sc = _build(StageConfig, fields, where)
+        sc.name = sc.name or sc.stage
+        if not sc.kind:
+            sc.kind = (
+                "dedup" if sc.stage == "dedup" else "command" if sc.stage in COMMAND_STAGES else "shards"
+            )
+        if sc.kind not in KINDS:
+            raise UsageError(f"{where}.kind: {sc.kind!r} is not one of {', '.join(KINDS)}")
+        if sc.inputs is not None and isinstance(sc.inputs, str):
+            sc.inputs = [sc.inputs]
+        if sc.kind == "command" and not sc.inputs:
+            raise UsageError(f"{where}.inputs: a command stage ({sc.stage}) needs its inputs")
+        stages.append(sc)
+    names = [s.name for s in stages]
+    for n in names:
+        if names.count(n) > 1:
+            raise UsageError(f"{path}: two stages are named {n!r}; give one of them a `name:`")
+        if n in ("root", "data") or not re.fullmatch(r"[A-Za-z0-9_.-]+", n):
+            raise UsageError(
+                f"{path}: stage name {n!r}: use letters, digits, '-', '_' and '.' (not root/data)"
+            )
+    data["stages"] = stages
+    return _build(PipelineConfig, {"path": path.resolve(), **data}, f"{path}: ")
+
+
+# -------------------------------------------------------------------------------------------- plan
+
+
+def corpus_tool_prefix() -> list[str]:
+    """How a task calls corpus-tool: the console script beside this Python, else `python -m corpus_tool`."""
+    script = Path(sys.executable).parent / "corpus-tool"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "corpus_tool"]
+
+
+@dataclass
+class Step:
+    """A list of tasks that can all run at once; a step starts when the previous one has finished."""
+
+    label: str  # unique, used for log, script and record folders: e.g. 02-langid, 06-dedup-pairs
+    stage: str  # the stage entry it comes from
+    command: str  # corpus-tool subcommand, e.g. "langid" or "dedup pairs"
+    args: list[str]  # the command line after the corpus-tool prefix, without shard options
+    count: int  # number of tasks
+    sharded: bool  # tasks get --shard-index i --num-shards count
+    output: Path
+    slurm: SlurmOptions
+    # For stages that read the previous stage's shards: that folder (a task is finished only when every
+    # shard it owns has a manifest in `output`).
+    shard_input: Path | None = None
+    documents: bool = False  # output is a document stage folder (for report/audit)
+
+    def task_args(self, index: int | str) -> list[str]:
+        if not self.sharded:
+            return list(self.args)
+        return [*self.args, "--shard-index", str(index), "--num-shards", str(self.count)]
+
+
+@dataclass
+class Plan:
+    config: PipelineConfig
+    root: Path
+    prefix: list[str]
+    steps: list[Step]
+    missing: list[str] = field(default_factory=list)  # stages skipped because their command is not there
+
+    # -- task records ----------------------------------------------------------------------------------
+    def record_path(self, step: Step, index: int) -> Path:
+        return self.root / STATE_DIR / "tasks" / step.label / f"{index}.json"
+
+    def log_path(self, step: Step, index: int) -> Path:
+        return self.root / LOG_DIR / step.label / f"task-{index}.log"
+
+    def argv(self, step: Step, index: int) -> list[str]:
+        return [*self.prefix, *step.task_args(index)]
+
+    def is_done(self, step: Step, index: int) -> bool:
+        record = self.record_path(step, index)
+        try:
+            data = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return False
+        if data.get("command") != shlex.join(step.task_args(index)):
+            return False
+        if step.shard_input is not None:
+            return all(shards.is_finished(step.output, n) for n in self.owned_shards(step, index))
+        return step.output.exists()
+
+    def owned_shards(self, step: Step, index: int) -> list[str]:
+        """The shard names task `index` processes, from the input folder's manifests (the runner's rule:
+        the i-th shard in name order goes to task i mod count)."""
+        assert step.shard_input is not None
+        mdir = step.shard_input / shards.MANIFEST_DIR
+        names = sorted(p.stem for p in mdir.glob("*.json")) if mdir.is_dir() else []
+        return names[index :: step.count]
+
+    def pending(self, step: Step, overwrite: bool = False) -> list[int]:
+        return [i for i in range(step.count) if overwrite or not self.is_done(step, i)]
+
+    def save(self) -> Path:
+        """Write the plan beside the outputs, for report and audit (and for people)."""
+        path = self.root / STATE_DIR / "plan.json"
+        shards.write_json_atomic(path, self.describe())
+        return path
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "config": str(self.config.path),
+            "root": str(self.root),
+            "missing_stages": self.missing,
+            "steps": [
+                {
+                    "label": s.label,
+                    "stage": s.stage,
+                    "command": s.command,
+                    "tasks": s.count,
+                    "sharded": s.sharded,
+                    "output": str(s.output),
+                    "documents": s.documents,
+                    "example": shlex.join(["corpus-tool", *s.task_args(0)]),
+                }
+                for s in self.steps
+            ],
+        }
+
+
+def write_task_record(path: Path, args: list[str], seconds: float | None = None, **extra: Any) -> None:
+    """Record that a task's command exited 0 (the executors call this; Slurm tasks via `python -m`)."""
+    record = {
+        "command": shlex.join(args),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "seconds": None if seconds is None else round(seconds, 3),
+        **extra,
+    }
+    for var in ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID"):
+        if var in os.environ:
+            record[var.lower()] = os.environ[var]
+    shards.write_json_atomic(path, record)
+
+
+def available_commands() -> set[str]:
+    """corpus-tool subcommands that exist in this installation (a stage not yet written has none)."""
+    import typer
+
+    from corpus_tool.cli import app
+
+    group = typer.main.get_command(app)
+    names = set(group.commands)  # type: ignore[attr-defined]
+    return names
+
+
+def _command_options(command: str) -> set[str] | None:
+    """Long option names (without dashes, underscores) a subcommand accepts, or None if unknown."""
+    import typer
+
+    from corpus_tool.cli import app
+
+    group = typer.main.get_command(app)
+    parts = command.split()
+    cmd = group.commands.get(parts[0])  # type: ignore[attr-defined]
+    for part in parts[1:]:
+        if cmd is None or not hasattr(cmd, "commands"):
+            return None
+        cmd = cmd.commands.get(part)
+    if cmd is None:
+        return None
+    names = set()
+    for param in cmd.params:
+        for opt in [*param.opts, *param.secondary_opts]:
+            if opt.startswith("--"):
+                names.add(opt[2:].replace("-", "_"))
+    return names
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
+
+
+class _NeedsMissing(Exception):
+    """A stage refers to the output of a stage that is not available."""
+
+
+class _Resolver:
+    """Resolves `{root}`, `{data}` and `{STAGE_NAME}` (that stage's output) in paths and option values."""
+
+    def __init__(self, config: PipelineConfig, root: Path):
+        self.config = config
+        self.values = {"root": str(root), "data": str(DATA_DIR)}
+        self.missing: set[str] = set()
+
+    def sub(self, value: str, where: str) -> str:
+        def repl(m: re.Match) -> str:
+            key = m.group(1)
+            if key in self.missing:
+                raise _NeedsMissing(key)
+            if key not in self.values:
+                raise UsageError(
+                    f"{where}: unknown placeholder {{{key}}} "
+                    f"(known: {', '.join('{' + k + '}' for k in self.values)}"
+                    "; a stage's name stands for its output only after that stage)"
+                )
+            return self.values[key]
+
+        return _PLACEHOLDER.sub(repl, value)
+
+    def path(self, value: str, where: str) -> str:
+        """A path from the config: placeholders resolved, relative paths taken from the config's folder."""
+        value = self.sub(value, where)
+        if value == shards.STDIN or os.path.isabs(value):
+            return value
+        joined = self.config.path.parent / value
+        return str(joined if glob_like(value) else joined.resolve())
+
+
+def glob_like(value: str) -> bool:
+    return any(c in value for c in "*?[")
+
+
+def option_args(
+    options: dict[str, Any], resolver: _Resolver, where: str, accepted: set[str] | None
+) -> list[str]:
+    """`{key: value}` as command-line options: --key value; True -> --key; False -> --no-key; lists repeat."""
+    args: list[str] = []
+    for key, value in options.items():
+        name = str(key).replace("_", "-")
+        if accepted is not None and name.replace("-", "_") not in accepted and value is not False:
+            raise UsageError(
+                f"{where}.{key}: this command has no option --{name} "
+                f"(it has: {', '.join('--' + o.replace('_', '-') for o in sorted(accepted))})"
+            )
+        if value is None:
+            continue
+        if value is True:
+            args.append(f"--{name}")
+        elif value is False:
+            if accepted is not None and f"no_{name.replace('-', '_')}" in accepted:
+                args.append(f"--no-{name}")
+        elif isinstance(value, list):
+            for v in value:
+                args += [f"--{name}", resolver.sub(str(v), f"{where}.{key}")]
+        elif isinstance(value, dict):
+            raise UsageError(f"{where}.{key}: expected a value, got a mapping")
+        else:
+            args += [f"--{name}", resolver.sub(str(value), f"{where}.{key}")]
+    return args
+
+
+def make_plan(
+    config: PipelineConfig,
+    *,
+    available: set[str] | None = None,
+    check_options: bool = True,
+    num_shards: int | None = None,
+) -> Plan:
+    """Turn a config into steps of tasks. Stages whose command is not in `available` (and stages that need
+    their output) are left out and listed in `plan.missing`; the next stage reads the last document stage."""
+    root = config.output
+    resolver = _Resolver(config, root)
+    available = available_commands() if available is None else available
+    steps: list[Step] = []
+    missing: list[str] = []
+    previous_docs: Path | None = None  # output folder of the last document stage
+    doc_outputs: set[Path] = set()
+    number = 0
+    cfg_where = str(config.path)
+    first_missing: str | None = None  # a missing document stage that reads the raw input breaks the chain
+
+    for i, sc in enumerate(config.stages):
+        where = f"{cfg_where}: stages[{i}] ({sc.name})"
+        if sc.kind != "command":
+            number += 1
+        try:
+            if sc.stage.split()[0] not in available:
+                if sc.kind != "command" and previous_docs is None and sc.inputs is None:
+                    first_missing = first_missing or sc.name
+                raise _NeedsMissing(sc.stage)
+            if first_missing and sc.kind != "command" and previous_docs is None and sc.inputs is None:
+                raise _NeedsMissing(first_missing)
+            new = _stage_steps(
+                sc,
+                config,
+                where,
+                number,
+                root,
+                resolver,
+                previous_docs,
+                doc_outputs,
+                num_shards,
+                check_options,
+            )
+        except _NeedsMissing as e:
+            missing.append(sc.name if str(e) in (sc.stage, sc.name) else f"{sc.name} (needs {e})")
+            resolver.missing.add(sc.name)
+            continue
+        steps += new
+        resolver.values[sc.name] = str(new[-1].output)
+        if sc.kind != "command":
+            previous_docs = new[-1].output
+            doc_outputs.add(previous_docs)
+    return Plan(config, root, corpus_tool_prefix(), steps, missing)
+
+
+def _stage_steps(
+    sc: StageConfig,
+    config: PipelineConfig,
+    where: str,
+    number: int,
+    root: Path,
+    resolver: _Resolver,
+    previous_docs: Path | None,
+    doc_outputs: set[Path],
+    num_shards: int | None,
+    check_options: bool,
+) -> list[Step]:
+    count = num_shards or sc.num_shards or config.num_shards
+    slurm = config.slurm.merged(sc.slurm, f"{where}.slurm")
+    if sc.kind == "command":
+        out = root / resolver.sub(sc.output or f"models/{sc.name}", f"{where}.output")
+        inputs = [resolver.path(p, f"{where}.inputs") for p in sc.inputs or []]
+        accepted = _command_options(sc.stage) if check_options else None
+        args = [
+            *sc.stage.split(),
+            *inputs,
+            "-o",
+            str(out),
+            *option_args(sc.options, resolver, f"{where}.options", accepted),
+        ]
+        return [Step(sc.name, sc.name, sc.stage, args, 1, False, out, slurm)]
+
+    out = root / resolver.sub(sc.output or f"{number:02d}-{sc.name}", f"{where}.output")
+    shard_input: Path | None = None
+    if sc.inputs is not None:
+        inputs = [resolver.path(p, f"{where}.inputs") for p in sc.inputs]
+        if len(inputs) == 1 and Path(inputs[0]) in doc_outputs:
+            shard_input = Path(inputs[0])
+    elif previous_docs is not None:
+        inputs, shard_input = [str(previous_docs)], previous_docs
+    else:
+        inputs = [resolver.path(p, f"{config.path}: input") for p in config.input]
+    label = out.name if out.parent == root else f"{number:02d}-{sc.name}"
+    if sc.kind == "shards":
+        accepted = _command_options(sc.stage) if check_options else None
+        args = [
+            *sc.stage.split(),
+            *inputs,
+            "-o",
+            str(out),
+            *option_args(sc.options, resolver, f"{where}.options", accepted),
+        ]
+        return [Step(label, sc.name, sc.stage, args, count, True, out, slurm, shard_input, True)]
+    return _dedup_steps(sc, where, label, inputs, shard_input, out, count, slurm, resolver, check_options)
+
+
+def _dedup_steps(
+    sc: StageConfig,
+    where: str,
+    label: str,
+    inputs: list[str],
+    shard_input: Path | None,
+    out: Path,
+    count: int,
+    slurm: SlurmOptions,
+    resolver: _Resolver,
+    check_options: bool,
+) -> list[Step]:
+    """dedup as four steps. `options` holds per-step mappings (signatures:, pairs:, clusters:, filter:) and
+    `band_tasks` (array size of the pairs step; default num_shards); plain keys go to the signatures step."""
+    opts = dict(sc.options)
+    band_tasks = opts.pop("band_tasks", None) or count
+    work_opt = opts.pop("work", None)
+    work = (
+        Path(resolver.path(str(work_opt), f"{where}.options.work"))
+        if work_opt
+        else out.with_name(out.name + "-work")
+    )
+    per_step: dict[str, dict[str, Any]] = {s: {} for s in DEDUP_STEPS}
+    for key, value in opts.items():
+        if key in DEDUP_STEPS:
+            if not isinstance(value, dict):
+                raise UsageError(f"{where}.options.{key}: expected a mapping of that step's options")
+            per_step[key].update(value)
+        else:
+            per_step["signatures"][key] = value
+
+    def extra(step: str) -> list[str]:
+        accepted = _command_options(f"dedup {step}") if check_options else None
+        return option_args(per_step[step], resolver, f"{where}.options.{step}", accepted)
+
+    sig_slurm = slurm
+    return [
+        Step(
+            f"{label}-signatures",
+            sc.name,
+            "dedup signatures",
+            ["dedup", "signatures", *inputs, "-o", str(work), *extra("signatures")],
+            count,
+            True,
+            work,
+            sig_slurm,
+            None,
+        ),
+        Step(
+            f"{label}-pairs",
+            sc.name,
+            "dedup pairs",
+            ["dedup", "pairs", str(work), *extra("pairs")],
+            int(band_tasks),
+            True,
+            work,
+            slurm,
+        ),
+        Step(
+            f"{label}-clusters",
+            sc.name,
+            "dedup clusters",
+            ["dedup", "clusters", str(work), *extra("clusters")],
+            1,
+            False,
+            work,
+            slurm,
+        ),
+        Step(
+            f"{label}-filter",
+            sc.name,
+            "dedup filter",
+            ["dedup", "filter", *inputs, "--work", str(work), "-o", str(out), *extra("filter")],
+            count,
+            True,
+            out,
+            slurm,
+            shard_input,
+            True,
+        ),
+    ]

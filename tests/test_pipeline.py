@@ -1,0 +1,365 @@
+"""The pipeline config, the plan, and the local executor running the real sample pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from corpus_tool.errors import UsageError
+from corpus_tool.pipeline import load_config, make_plan
+
+REPO = Path(__file__).resolve().parents[1]
+ALL = {
+    "ingest",
+    "langid",
+    "normalize",
+    "filter",
+    "perplexity",
+    "dedup",
+    "tokenize",
+    "train-lm",
+    "train-tokenizer",
+}
+OUTPUT_SUFFIXES = (".parquet", ".bin", ".idx")
+
+
+def cli(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    from tests.conftest import corpus_tool
+
+    return corpus_tool(*args, check=check, timeout=timeout)
+
+
+def local_sample_run(tmp: Path) -> Path:
+    """The sample pipeline (`corpus-tool init`'s config) run locally; returns its output root."""
+    out = tmp / "out"
+    cli("init", str(tmp / "pipeline.yaml"), "-o", str(out))
+    cli("run", str(tmp / "pipeline.yaml"), "--executor", "local", "--workers", "2")
+    return out
+
+
+def output_files(root: Path) -> dict[str, bytes]:
+    """Every data file of a run (Parquet, .bin, .idx), by path relative to the root; manifests (timings) and
+    reports are left out."""
+    files = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if p.is_file() and p.name.endswith(OUTPUT_SUFFIXES) and rel.parts[0] not in ("report", ".pipeline"):
+            files[str(rel)] = p.read_bytes()
+    return files
+
+
+def compare_outputs(expected_root: Path, actual_root: Path) -> None:
+    expected, actual = output_files(expected_root), output_files(actual_root)
+    assert sorted(actual) == sorted(expected)
+    different = [name for name in expected if expected[name] != actual[name]]
+    assert not different, f"files differ from the reference run: {different}"
+    assert any(n.endswith(".idx") for n in expected), "the run produced no token shards"
+
+
+def write_config(tmp: Path, text: str) -> Path:
+    path = tmp / "pipeline.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------------------ config
+
+
+def test_init_config_plans_every_stage_in_order(tmp_path):
+    cli("init", str(tmp_path / "p.yaml"), "-o", "results")
+    cfg = load_config(tmp_path / "p.yaml")
+    assert cfg.output == (tmp_path / "results").resolve()
+    assert cfg.num_shards == 4 and cfg.slurm.throttle == 64
+    plan = make_plan(cfg, available=ALL, check_options=False)
+    labels = [s.label for s in plan.steps]
+    assert labels == [
+        "train-lm",
+        "train-tokenizer",
+        "01-ingest",
+        "02-langid",
+        "03-normalize",
+        "04-filter",
+        "05-perplexity",
+        "06-dedup-signatures",
+        "06-dedup-pairs",
+        "06-dedup-clusters",
+        "06-dedup-filter",
+        "07-tokenize",
+    ]
+    steps = {s.label: s for s in plan.steps}
+    root = cfg.output
+    assert steps["02-langid"].task_args(3) == [
+        "langid",
+        str(root / "01-ingest"),
+        "-o",
+        str(root / "02-langid"),
+        "--shard-index",
+        "3",
+        "--num-shards",
+        "4",
+    ]
+    assert steps["05-perplexity"].args[-2:] == ["--model", str(root / "models" / "lm")]
+    assert steps["06-dedup-signatures"].args[:5] == [
+        "dedup",
+        "signatures",
+        str(root / "05-perplexity"),
+        "-o",
+        str(root / "06-dedup-work"),
+    ]
+    assert steps["06-dedup-clusters"].count == 1 and not steps["06-dedup-clusters"].sharded
+    assert steps["06-dedup-filter"].task_args(0)[:7] == [
+        "dedup",
+        "filter",
+        str(root / "05-perplexity"),
+        "--work",
+        str(root / "06-dedup-work"),
+        "-o",
+        str(root / "06-dedup"),
+    ]
+    assert steps["07-tokenize"].args[1] == str(root / "06-dedup")
+    assert "--tokenizer" in steps["07-tokenize"].args
+    assert steps["01-ingest"].args[1] == str(REPO / "corpus_tool" / "data" / "sample")
+    # A stage that is not available is reported, and the chain skips it.
+    partial = make_plan(cfg, available=ALL - {"normalize"}, check_options=False)
+    assert partial.missing == ["normalize"]
+    assert {s.label: s for s in partial.steps}["04-filter"].args[1] == str(root / "02-langid")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("input: x\noutput: o\nstages: [langid]\nnum_shard: 3\n", r"pipeline\.yaml: num_shard: unknown key"),
+        (
+            "input: x\noutput: o\nstages:\n  - stage: langid\n    optionz: {}\n",
+            r"stages\[0\]\.optionz: unknown key",
+        ),
+        ("input: x\noutput: o\nstages: [langid]\nnum_shards: zero\n", r"num_shards: expected int"),
+        ("input: x\noutput: o\nstages: [langid]\nnum_shards: 0\n", r"num_shards: must be at least 1"),
+        ("input: x\nstages: [langid]\n", r"missing required key 'output'"),
+        (
+            "input: x\noutput: o\nstages:\n  - stage: langid\n    options: {thresold: 0.5}\n",
+            r"stages\[0\] \(langid\)\.options\.thresold: this command has no option --thresold",
+        ),
+        (
+            "input: x\noutput: o\nstages:\n  - stage: tokenize\n    options: {tokenizer: '{nope}'}\n",
+            r"unknown placeholder \{nope\}",
+        ),
+        ("input: x\noutput: o\nstages: [langid, langid]\n", r"two stages are named 'langid'"),
+        ("input: x\noutput: o\nstages:\n  - stage: train-tokenizer\n", r"needs its inputs"),
+        ("input: x\noutput: o\nslurm: {memory: 4G}\nstages: [langid]\n", r"slurm\.memory: unknown key"),
+        ("- a\n- b\n", r"a pipeline config is a mapping"),
+        ("input: [x\n", r"not valid YAML"),
+    ],
+)
+def test_config_errors_name_the_file_and_key(tmp_path, text, message):
+    path = write_config(tmp_path, text)
+    with pytest.raises(UsageError, match=message):
+        make_plan(load_config(path), available=ALL)
+
+
+def test_yaml_is_loaded_safely(tmp_path):
+    path = write_config(
+        tmp_path, "input: !!python/object/apply:os.system ['echo pwned']\noutput: o\nstages: [a]\n"
+    )
+    with pytest.raises(UsageError, match="not valid YAML"):
+        load_config(path)
+
+
+def test_options_become_command_line_options(tmp_path):
+    path = write_config(
+        tmp_path,
+        """
+input: [raw/*.warc.gz]
+output: out
+num_shards: 3
+slurm: {mem: 8G, partition: cpu}
+stages:
+  - stage: ingest
+    slurm: {time: "00:30:00"}
+  - stage: tokenize
+    num_shards: 2
+    options: {tokenizer: "{data}/tok", eod: false, format: flat, threads: 1}
+""",
+    )
+    plan = make_plan(load_config(path), available=ALL)
+    ingest, tok = plan.steps
+    assert ingest.args[1] == str(tmp_path / "raw/*.warc.gz")  # globs stay globs, relative to the config
+    assert ingest.slurm.mem == "8G" and ingest.slurm.partition == "cpu" and ingest.slurm.time == "00:30:00"
+    assert tok.slurm.time == "02:00:00"
+    assert tok.count == 2
+    assert tok.args[4:] == [
+        "--tokenizer",
+        str(REPO / "corpus_tool" / "data" / "tok"),
+        "--no-eod",
+        "--format",
+        "flat",
+        "--threads",
+        "1",
+    ]
+
+
+# ----------------------------------------------------------------------------------- local executor
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    return local_sample_run(tmp_path_factory.mktemp("sample"))
+
+
+def test_local_run_produces_every_stage_and_resumes(sample_run, run_cli):
+    root = sample_run
+    for stage in (
+        "01-ingest",
+        "02-langid",
+        "03-normalize",
+        "04-filter",
+        "05-perplexity",
+        "06-dedup",
+        "07-tokenize",
+    ):
+        manifests = list((root / stage / "manifests").glob("*.json"))
+        assert manifests, stage
+    assert list((root / "07-tokenize").glob("*.idx"))
+    records = list((root / ".pipeline" / "tasks").rglob("*.json"))
+    assert len(records) == 2 + 4 * 9 + 1  # two commands, nine 4-task steps, one clusters task
+    # A rerun finds everything finished and changes nothing.
+    before = output_files(root)
+    proc = run_cli("run", str(root.parent / "pipeline.yaml"), "--workers", "2")
+    assert "already finished" in proc.stderr.decode() and "0 task(s) run" in proc.stderr.decode()
+    assert output_files(root) == before
+
+
+def _big_jsonl(path: Path, docs: int) -> None:
+    """A JSONL.zst input large enough that a stage spends a noticeable time inside one shard."""
+    rng = random.Random(7)
+    subjects = [
+        "城市居民",
+        "研究人员",
+        "地方政府",
+        "学校老师",
+        "农民朋友",
+        "年轻工程师",
+        "博物馆",
+        "铁路部门",
+    ]
+    verbs = ["介绍了", "讨论了", "公布了", "总结了", "改进了", "记录了", "调查了", "推广了"]
+    objects = [
+        "新的垃圾分类办法",
+        "春季播种的经验",
+        "地铁线路的规划",
+        "古籍修复的技术",
+        "节约用水的措施",
+        "社区图书馆的开放时间",
+        "山区学校的午餐计划",
+        "传统节日的习俗",
+    ]
+    tails = [
+        "，大家普遍认为效果不错。",
+        "，并表示明年还会继续。",
+        "，引起了广泛的关注。",
+        "，相关数据已经公开。",
+    ]
+    lines = []
+    for i in range(docs):
+        paras = []
+        for _ in range(rng.randint(3, 6)):
+            paras.append(
+                "".join(
+                    rng.choice(subjects) + rng.choice(verbs) + rng.choice(objects) + rng.choice(tails)
+                    for _ in range(rng.randint(3, 6))
+                )
+            )
+        lines.append(json.dumps({"id": f"big-{i}", "text": "\n".join(paras)}, ensure_ascii=False))
+    path.write_bytes(zstandard.ZstdCompressor().compress(("\n".join(lines) + "\n").encode()))
+
+
+def test_killed_worker_then_rerun_gives_identical_output(tmp_path, run_cli):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for p in (REPO / "corpus_tool" / "data" / "sample").iterdir():
+        (inputs / p.name).write_bytes(p.read_bytes())
+    _big_jsonl(inputs / "big.jsonl.zst", 6000)
+    template = (REPO / "corpus_tool" / "data" / "pipeline.yaml").read_text()
+    text = template.replace('input: ["{data}/sample"]', f'input: ["{inputs}"]')
+
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    write_config(ref, text.replace("__OUTPUT__", "out"))
+    run_cli("run", str(ref / "pipeline.yaml"), "--workers", "2")
+
+    run = tmp_path / "run"
+    run.mkdir()
+    write_config(run, text.replace("__OUTPUT__", "out"))
+    target = run / "out" / "03-normalize"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "corpus_tool", "run", str(run / "pipeline.yaml"), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    killed = None
+    deadline = time.time() + 240
+    while proc.poll() is None and time.time() < deadline and killed is None:
+        for tmp in target.glob(".big.parquet.tmp-*") if target.exists() else []:
+            pid = int(tmp.name.rsplit("-", 1)[1])
+            os.kill(pid, signal.SIGKILL)  # the worker dies mid-shard: its temporary file is open
+            killed = (pid, tmp)
+            break
+        time.sleep(0.005)
+    out, err = proc.communicate(timeout=240)
+    assert killed is not None, "the normalize worker was never caught mid-shard:\n" + err.decode()
+    assert proc.returncode != 0
+    assert re.search(r"03-normalize: FAILED", err.decode()) and "on signal SIGKILL" in err.decode()
+    # Nothing a later stage would read: the shard has no manifest and no visible output; later stages not run.
+    assert not (target / "manifests" / "big.json").exists() and not (target / "big.parquet").exists()
+    assert not (run / "out" / "04-filter").exists()
+
+    proc = run_cli("run", str(run / "pipeline.yaml"), "--workers", "2")
+    assert "already finished" in proc.stderr.decode()
+    assert not list((run / "out").rglob(f".*.tmp-{killed[0]}")), "the killed task's temporary file was left"
+    compare_outputs(ref / "out", run / "out")
+    audit = run_cli("audit", str(run / "out"))
+    assert "FAIL" not in audit.stdout.decode()
+
+
+def test_failed_task_stops_the_run_with_its_log(tmp_path, run_cli):
+    path = write_config(
+        tmp_path,
+        f"""
+input: ["{REPO / "corpus_tool" / "data" / "sample"}"]
+output: out
+num_shards: 2
+stages:
+  - stage: train-tokenizer
+    inputs: [does-not-exist]
+  - stage: ingest
+""",
+    )
+    proc = run_cli("run", str(path), check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1
+    assert "train-tokenizer: FAILED" in err and "task 0 exited" in err
+    assert "not started: 01-ingest" in err
+    assert str(tmp_path / "out" / "logs" / "train-tokenizer" / "task-0.log") in err
+    assert "does-not-exist" in (tmp_path / "out" / "logs" / "train-tokenizer" / "task-0.log").read_text()
+    assert not (tmp_path / "out" / "01-ingest").exists()
+
+
+def test_dry_run_prints_the_task_commands(tmp_path, run_cli):
+    run_cli("init", str(tmp_path / "p.yaml"), "-o", "o")
+    proc = run_cli("run", str(tmp_path / "p.yaml"), "--dry-run", "--num-shards", "2")
+    lines = proc.stdout.decode().splitlines()
+    assert any(
+        re.search(r"langid \S+/o/01-ingest -o \S+/o/02-langid --shard-index 1 --num-shards 2$", ln)
+        for ln in lines
+    )
+    assert not (tmp_path / "o").exists()
