@@ -17,6 +17,14 @@ import typer
 from corpus_tool import __version__
 from corpus_tool.errors import CorpusToolError, ExitCode
 
+try:  # typer >= 0.2x vendors its own click, whose exceptions are classes distinct from click's
+    from typer._click import exceptions as _typer_click_exceptions
+except ImportError:  # pragma: no cover - older typer uses click itself
+    _typer_click_exceptions = click.exceptions
+_CLICK_ERRORS = (click.exceptions.ClickException, _typer_click_exceptions.ClickException)
+_CLICK_ABORTS = (click.exceptions.Abort, getattr(_typer_click_exceptions, "Abort", click.exceptions.Abort),
+                 getattr(typer, "Abort", click.exceptions.Abort))
+
 app = typer.Typer(
     name="corpus-tool",
     help="Turn raw web crawls and text into a clean Chinese pretraining corpus, then into token shards.\n\n"
@@ -74,10 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     debug = os.environ.get("CORPUS_TOOL_DEBUG") == "1"
     try:
         rv = app(args=argv, standalone_mode=False, prog_name="corpus-tool")
-    except click.exceptions.ClickException as e:
+    except _CLICK_ERRORS as e:
         e.show(file=sys.stderr)
         sys.exit(ExitCode.USAGE)
-    except click.exceptions.Abort:
+    except _CLICK_ABORTS:
         print("corpus-tool: interrupted", file=sys.stderr)
         sys.exit(ExitCode.INTERRUPTED)
     except CorpusToolError as e:

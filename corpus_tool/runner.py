@@ -199,15 +199,28 @@ def _run_to_stdout(
     stage: Stage, mine: list[InputShard], batch_size: int, rejected_output: str | None, summary: RunSummary
 ) -> None:
     """Shell-pipeline mode: kept documents as JSONL on stdout; rejected ones to `rejected_output` (JSONL)."""
-    rej_fh = open(rejected_output, "w", encoding="utf-8") if rejected_output else None  # noqa: SIM115
+    try:
+        rej_fh = open(rejected_output, "w", encoding="utf-8") if rejected_output else None  # noqa: SIM115
+    except OSError as e:
+        raise OutputError(f"{rejected_output}: cannot write ({e.strerror or e})") from e
     out = sys.stdout
+
+    def emit(fh, batch: pa.RecordBatch, what: str) -> None:
+        # A full disk or a closed pipe is the user's output problem (exit 5), not a bug.
+        try:
+            fh.write(shards.batch_to_jsonl(batch))
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise OutputError(f"{what}: cannot write ({e.strerror or e})") from e
+
     try:
         for shard in mine:
             stage.begin_shard(shard)
             for kept_batch, rejected_batch in stage.process_shard(shard, batch_size):
-                out.write(shards.batch_to_jsonl(kept_batch))
+                emit(out, kept_batch, "stdout")
                 if rej_fh is not None:
-                    rej_fh.write(shards.batch_to_jsonl(rejected_batch))
+                    emit(rej_fh, rejected_batch, rejected_output)
                 summary.docs_in += kept_batch.num_rows + rejected_batch.num_rows
                 summary.docs_kept += kept_batch.num_rows
                 summary.docs_rejected += rejected_batch.num_rows
@@ -216,12 +229,20 @@ def _run_to_stdout(
                 if rejected_batch.num_rows:
                     summary.reasons.update(rejected_batch.column(schema.REASON).to_pylist())
             summary.shards_done += 1
-        out.flush()
+        try:
+            out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise OutputError(f"stdout: cannot write ({e.strerror or e})") from e
     except BrokenPipeError as e:
         raise OutputError("stdout was closed by the next command in the pipeline") from e
     finally:
         if rej_fh is not None:
-            rej_fh.close()
+            try:
+                rej_fh.close()
+            except OSError as e:
+                raise OutputError(f"{rejected_output}: cannot write ({e.strerror or e})") from e
     if summary.docs_rejected and rej_fh is None:
         log.warning(
             "%s: %d rejected document(s) were counted but not saved; pass --rejected FILE to keep them",

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import io
 import json
 import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -161,50 +161,93 @@ def iter_document_batches(path: str, batch_size: int) -> Iterator[pa.RecordBatch
         return
     try:
         pf = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as e:
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as e:  # a corrupt footer can hold bad names
         raise BadInputError(path, None, f"not a readable Parquet file ({e})") from e
     row = 0
     try:
         for batch in pf.iter_batches(batch_size=batch_size):
             try:
-                yield schema.conform(batch)
-            except ValueError as e:
+                docs = schema.conform(batch)
+                # Arrow does not check UTF-8 when reading Parquet: bit rot would reach the stages as a crash.
+                docs.validate(full=True)
+                _check_required(docs)
+            except ValueError as e:  # pa.ArrowInvalid is a ValueError
                 raise BadInputError(path, f"row {row}", str(e)) from e
+            yield docs
             row += batch.num_rows
     except (pa.ArrowException, OSError) as e:
         raise BadInputError(path, f"row {row}", f"corrupt Parquet data ({e})") from e
 
 
+def _check_required(batch: pa.RecordBatch) -> None:
+    for f in schema.DOCUMENT_SCHEMA:
+        if not f.nullable and batch.column(f.name).null_count:
+            raise ValueError(f"column {f.name!r} has {batch.column(f.name).null_count} null value(s)")
+
+
 def _iter_jsonl_stdin(batch_size: int) -> Iterator[pa.RecordBatch]:
-    stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
+    yield from iter_jsonl_documents(sys.stdin.buffer, batch_size)
+
+
+def iter_jsonl_documents(
+    stream: BinaryIO, batch_size: int, name: str = "<stdin>"
+) -> Iterator[pa.RecordBatch]:
+    """Documents from JSONL bytes (the stream between stages). Any bad line (invalid UTF-8, not a JSON
+    object, a missing or mistyped field) is a BadInputError naming the line and its byte offset."""
     rows: list[dict] = []
-    try:
-        for lineno, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise BadInputError("<stdin>", f"line {lineno}", f"not JSON ({e.msg})") from e
-            for key in (schema.ID, schema.TEXT, schema.SOURCE):
-                if not isinstance(row.get(key), str):
-                    raise BadInputError(
-                        "<stdin>", f"line {lineno}",
-                        f"missing string field {key!r}; raw JSONL goes through `corpus-tool ingest -` first",
-                    )
-            rows.append(row)
-            if len(rows) >= batch_size:
-                yield _rows_to_batch(rows)
-                rows = []
-    except UnicodeDecodeError as e:
-        raise BadInputError("<stdin>", f"byte {e.start}", "invalid UTF-8") from e
+    first_line = 1
+    offset = 0
+    for lineno, raw in enumerate(stream, 1):
+        where = f"line {lineno} (byte {offset})"
+        offset += len(raw)
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            at = offset - len(raw) + e.start
+            raise BadInputError(name, f"line {lineno} (byte {at})", "invalid UTF-8") from e
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as e:
+            raise BadInputError(name, where, f"not JSON ({getattr(e, 'msg', e)})") from e
+        if not isinstance(row, dict):
+            raise BadInputError(name, where, f"expected a JSON object, got {type(row).__name__}")
+        for key in (schema.ID, schema.TEXT, schema.SOURCE):
+            if not isinstance(row.get(key), str):
+                raise BadInputError(
+                    name, where,
+                    f"missing string field {key!r}; raw JSONL goes through `corpus-tool ingest -` first",
+                )
+        for key in _LIST_FIELDS:
+            if row.get(key) is not None and not isinstance(row[key], list):
+                raise BadInputError(name, where, f"field {key!r} must be a list")
+        if not rows:
+            first_line = lineno
+        rows.append(row)
+        if len(rows) >= batch_size:
+            yield _rows_to_batch(rows, name, first_line)
+            rows = []
     if rows:
-        yield _rows_to_batch(rows)
+        yield _rows_to_batch(rows, name, first_line)
 
 
-def _rows_to_batch(rows: list[dict]) -> pa.RecordBatch:
+_LIST_FIELDS = [f.name for f in schema.DOCUMENT_SCHEMA if pa.types.is_list(f.type)]
+
+
+def _rows_to_batch(rows: list[dict], name: str = "<stdin>", first_line: int = 1) -> pa.RecordBatch:
     known = [f for f in schema.DOCUMENT_SCHEMA]
-    arrays = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in known]
+    try:
+        arrays = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in known]
+    except (pa.ArrowException, TypeError, ValueError) as e:  # UnicodeEncodeError (a lone surrogate) too
+        for r in rows:  # only on failure: find the line to name
+            try:
+                for f in known:
+                    pa.array([r.get(f.name)], type=f.type)
+            except (pa.ArrowException, TypeError, ValueError) as e2:
+                raise BadInputError(name, f"the row with id {r.get(schema.ID)!r}",
+                                    f"a field has the wrong type or is not valid text ({e2})") from e2
+        raise BadInputError(name, f"lines from {first_line}", f"cannot convert ({e})") from e
     return pa.RecordBatch.from_arrays(arrays, schema=schema.DOCUMENT_SCHEMA)
 
 

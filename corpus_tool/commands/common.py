@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 import yaml
 
@@ -72,9 +71,23 @@ def resolve(ctx: typer.Context, section: str | None = None) -> dict[str, Any]:
                 raise UsageError(f"{config_path}: unknown option {key!r} for {ctx.info_name}")
             continue
         source = ctx.get_parameter_source(name)
-        if source in (click.core.ParameterSource.DEFAULT, None):
-            params[name] = value
+        # Compared by name: typer >= 0.2x vendors its own click, with its own ParameterSource enum.
+        if source is None or getattr(source, "name", "") in ("DEFAULT", "DEFAULT_MAP"):
+            params[name] = _coerce(ctx, name, value, f"{config_path}: option {key!r}")
     return params
+
+
+def _coerce(ctx: typer.Context, name: str, value: Any, where: str) -> Any:
+    """A config value converted and checked exactly as the same value given on the command line."""
+    param = next((p for p in ctx.command.params if p.name == name), None)
+    if param is None:
+        return value
+    if isinstance(value, str) and (param.multiple or param.nargs != 1):
+        value = [value]
+    try:
+        return param.process_value(ctx, value)
+    except Exception as e:  # noqa: BLE001 - click's and typer's BadParameter are distinct classes
+        raise UsageError(f"{where}: {getattr(e, 'message', None) or e}") from e
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
@@ -83,6 +96,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise UsageError(f"{path}: cannot read ({e.strerror or e})") from e
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{path}: not UTF-8 text (byte {e.start})") from e
     except yaml.YAMLError as e:
         raise UsageError(f"{path}: not valid YAML ({e})") from e
     if data is None:
