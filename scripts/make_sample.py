@@ -447,6 +447,21 @@ def build_jsonl() -> bytes:
     rows.append({"id": "export-0113", "text": gbk_as_latin1, "category": "news"})  # classic mojibake
     rows.append({"id": "export-0114", "text": "", "category": "misc"})  # empty
     rows.append({"id": "export-0115", **article("hongshao", url="https://food.example.cn/recipe/88")})  # = WARC copy
+    # A Traditional-script copy of a Simplified row (a Taiwan portal reposting it).
+    _, _, title, paras = ART["shitang"]
+    rows.append({"id": "export-0116", "title": S2TW.convert(title), "category": "news",
+                 "text": S2TW.convert(title + "\n\n" + "\n\n".join(paras)), "url": "https://tw.example.com/n/5521"})
+    # A lightly edited repost of another row.
+    _, _, title, paras = ART["bowuguan"]
+    edited = [p.replace("晚上九点", "晚上九点半").replace("刘先生", "刘女士") for p in paras[:-1]]
+    rows.append({"id": "export-0117", "title": title, "category": "news",
+                 "text": title + "\n\n" + "\n\n".join(edited + ["（来源：市文旅局公众号）"])})
+    # The same essay as essay.txt, exported again: an exact duplicate across files.
+    rows.append({"id": "export-0118", "text": ESSAY_TW.strip(), "category": "essay"})
+    for i, review in enumerate(("收到了，包装很严实，杯子保温效果不错，早上装的热水到下午还是烫的。",
+                                "尺码偏小，建议买大一号。客服态度很好，换货很顺利。",
+                                "第二次回购了，家里老人很喜欢，就是快递有点慢，等了四天。")):
+        rows.append({"id": f"export-02{i:02d}", "text": review, "category": "comment", "rating": 5 - i})
     data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
     return zstandard.ZstdCompressor(level=19).compress(data)
 

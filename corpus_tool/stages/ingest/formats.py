@@ -1,0 +1,188 @@
+"""Input formats ingest reads, how they are recognised, and how inputs become shards.
+
+Shard naming (docs/ingest.md): each container file (WARC, WET, JSONL, Parquet) is one shard named after the
+file; loose small files (HTML, txt, md, srt, vtt) found in a directory are grouped, in sorted path order,
+into shards of up to `files_per_shard` files named `<dirname>-00000`, `<dirname>-00001`, ...; a loose file
+named directly on the command line is its own shard, named after the file.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import os
+from pathlib import Path
+
+from corpus_tool import shards
+from corpus_tool.errors import UsageError
+from corpus_tool.shards import InputShard
+
+WARC = "warc"
+JSONL = "jsonl"
+PARQUET = "parquet"
+HTML = "html"
+TEXT = "text"
+SUBTITLES = "subtitles"
+
+CONTAINERS = {WARC, JSONL, PARQUET}
+
+_SUFFIXES: list[tuple[str, str]] = [
+    (".warc.gz", WARC),
+    (".warc", WARC),
+    (".wet.gz", WARC),
+    (".wet", WARC),
+    (".warc.wet.gz", WARC),
+    (".arc.gz", "arc"),
+    (".arc", "arc"),
+    (".jsonl", JSONL),
+    (".jsonl.gz", JSONL),
+    (".jsonl.zst", JSONL),
+    (".jsonl.zstd", JSONL),
+    (".json.gz", JSONL),
+    (".ndjson", JSONL),
+    (".ndjson.gz", JSONL),
+    (".ndjson.zst", JSONL),
+    (".parquet", PARQUET),
+    (".html", HTML),
+    (".htm", HTML),
+    (".xhtml", HTML),
+    (".shtml", HTML),
+    (".txt", TEXT),
+    (".md", TEXT),
+    (".markdown", TEXT),
+    (".text", TEXT),
+    (".srt", SUBTITLES),
+    (".vtt", SUBTITLES),
+]
+KNOWN_SUFFIXES = tuple(s for s, _ in _SUFFIXES)
+
+
+def format_of(path: str) -> str | None:
+    """The input format from the file name (longest matching suffix), or None."""
+    name = path.lower()
+    best = None
+    for suffix, fmt in _SUFFIXES:
+        if name.endswith(suffix) and (best is None or len(suffix) > len(best[0])):
+            best = (suffix, fmt)
+    return best[1] if best else None
+
+
+def sniff_format(path: str) -> str | None:
+    """The format of a file whose name says nothing (e.g. `crawl.warc.gz.bad`), from its first bytes."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read ({e.strerror or e})") from e
+    if head[:3] == b"\x1f\x8b\x08":
+        try:
+            with gzip.open(path, "rb") as g:
+                head = g.read(4096)
+        except (OSError, EOFError):
+            return None
+        if head.startswith(b"WARC/1."):
+            return WARC
+        return JSONL if head.lstrip().startswith(b"{") else None
+    if head.startswith(b"WARC/1."):
+        return WARC
+    if head.startswith(b"PAR1"):
+        return PARQUET
+    low = head.lower()
+    if b"<html" in low or b"<!doctype html" in low:
+        return HTML
+    if head.lstrip().startswith(b"{"):
+        return JSONL
+    if head.lstrip(b"\xef\xbb\xbf").startswith(b"WEBVTT") or b" --> " in head:
+        return SUBTITLES
+    return TEXT
+
+
+def loose_shard_name(path: str) -> str:
+    """Shard name of a loose file given on the command line: its name without the format suffix."""
+    name = os.path.basename(path)
+    low = name.lower()
+    for suffix, _ in sorted(_SUFFIXES, key=lambda s: -len(s[0])):
+        if low.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def container_shard_name(path: str) -> str:
+    name = shards.shard_name(path)
+    for suffix in (".warc", ".wet", ".warc.wet", ".ndjson", ".jsonl", ".json"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def _walk(directory: Path) -> list[Path]:
+    """Files under `directory` (recursively; hidden entries and our own output folders skipped), sorted."""
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and d not in (shards.REJECTED_DIR, shards.MANIFEST_DIR)
+        )
+        found.extend(Path(root) / f for f in sorted(files) if not f.startswith("."))
+    return sorted(found)
+
+
+def _expand(inputs: list[str]) -> list[str]:
+    """Inputs as given, globs expanded (sorted); directories stay directories."""
+    out: list[str] = []
+    for item in inputs:
+        if item == shards.STDIN:
+            out.append(item)
+            continue
+        matches = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
+        if not matches:
+            raise UsageError(f"{item}: no file matches this pattern")
+        for m in matches:
+            if not os.path.exists(m):
+                raise UsageError(f"{m}: no such file or directory")
+            out.append(m)
+    seen: set[str] = set()
+    return [f for f in out if not (f in seen or seen.add(f))]
+
+
+def list_ingest_shards(inputs: list[str], files_per_shard: int) -> tuple[list[InputShard], list[str]]:
+    """(shards, skipped files) for ingest. Files in directories with unknown suffixes are skipped (and
+    reported); a file named directly is sniffed when its suffix says nothing."""
+    result: list[InputShard] = []
+    skipped: list[str] = []
+    for item in _expand(inputs):
+        if item == shards.STDIN:
+            result.append(InputShard("stdin", (shards.STDIN,), {"format": JSONL}))
+            continue
+        p = Path(item)
+        if p.is_dir():
+            groups: dict[Path, list[Path]] = {}
+            for f in _walk(p):
+                fmt = format_of(str(f))
+                if fmt in CONTAINERS:
+                    result.append(InputShard(container_shard_name(str(f)), (str(f),), {"format": fmt}))
+                elif fmt in (HTML, TEXT, SUBTITLES):
+                    groups.setdefault(f.parent, []).append(f)
+                else:
+                    skipped.append(str(f))
+            for parent, files in groups.items():
+                base = parent.name or "files"
+                for i in range(0, len(files), files_per_shard):
+                    chunk = files[i : i + files_per_shard]
+                    result.append(
+                        InputShard(
+                            f"{base}-{i // files_per_shard:05d}",
+                            tuple(str(f) for f in chunk),
+                            {"format": "loose"},
+                        )
+                    )
+            continue
+        fmt = format_of(item) or sniff_format(item)
+        if fmt == "arc":
+            raise UsageError(f"{item}: ARC files are not supported; convert them to WARC first (e.g. warcio)")
+        if fmt in CONTAINERS:
+            result.append(InputShard(container_shard_name(item), (item,), {"format": fmt}))
+        elif fmt is not None:
+            result.append(InputShard(loose_shard_name(item), (item,), {"format": "loose"}))
+        else:
+            raise UsageError(f"{item}: cannot tell the input format from its name or its first bytes")
+    return shards.unique_names(result), skipped
