@@ -85,6 +85,7 @@ FOREIGN_SHARE_MAX = 0.01  # "no kana / no hangul" tolerates this share (a stray 
 HAN_DOMINANT = (
     0.5  # with Chinese evidence, Han / all letters at or above this rules out every non-Chinese label
 )
+JA_CONFIDENT = 0.95  # ...unless there is no Chinese punctuation and the model gives Japanese this much
 YI_SHARE = 0.5  # Yi letters / all letters at or above this: the text is Yi (`ii`)
 
 
@@ -263,6 +264,10 @@ class LangIdStage(Stage):
         evidence, ruled_out = (
             self._script_evidence(counts, n_letters) if self.script_evidence else ("", set())
         )
+        if evidence.startswith("han") and counts[ts.ZH_PUNCT] == 0 and self._ja_confident(dist):
+            # Kanji-only Japanese (株式会社日立製作所代表取締役社長) has no kana either; without Chinese
+            # punctuation, a model that is this sure of Japanese is believed.
+            evidence, ruled_out = "", set()
         if evidence == "yi":
             lang, score = "ii", float(counts[ts.YI]) / max(n_letters, 1)
         else:
@@ -287,6 +292,10 @@ class LangIdStage(Stage):
         if lang not in self.langs:
             return Decision(lang, score, f"lang_{lang}", f"{lang} {score:.2f}", raw, evidence)
         return Decision(lang, score, None, None, raw, evidence)
+
+    @staticmethod
+    def _ja_confident(dist: dict[str, float]) -> bool:
+        return sum(p for k, p in dist.items() if language_of(k) in JAPANESE) >= JA_CONFIDENT
 
     @staticmethod
     def _allowed(dist: dict[str, float], ruled_out: set[str]) -> dict[str, float]:

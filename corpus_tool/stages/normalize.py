@@ -184,10 +184,19 @@ def opencc_configs() -> list[str]:
 
 
 class OpenCCConverter:
-    """Converts many documents with one OpenCC call (35+ MB/s) instead of one call each."""
+    """Converts many documents per OpenCC call, to a fixed point.
 
-    # A separator no document contains (checked) and OpenCC maps to itself: line breaks stop phrase matches.
-    SEP = "\n\U000f0000\U000f0001\n"
+    OpenCC is fast on large strings and slow per call, so the documents are joined with a separator OpenCC
+    leaves alone, converted in one call and split back.
+
+    OpenCC's tables are not idempotent: a phrase rule can keep a character in Traditional context that the
+    character rule converts in Simplified context (乾安縣 -> 乾安县, and 乾安县 -> 干安县), and a few
+    characters chain (t2s: 薴 -> 苧 -> 苎; tw2sp: 程式 -> 程序 -> 进程). So the documents a pass changed are
+    converted again until they stop changing. That makes the stage idempotent, at the cost of those
+    phrase exceptions (docs/normalize.md counts them on OpenCC's own test cases)."""
+
+    SEP = "\n\U000f0000\U000f0001\n"  # checked to be in no document; line breaks stop phrase matches
+    MAX_PASSES = 5
 
     def __init__(self, config: str):
         try:
@@ -203,14 +212,13 @@ class OpenCCConverter:
         self._cc = opencc.OpenCC(name)
 
     def convert_many(self, texts: list[str]) -> list[str]:
-        """Convert every text, to a fixed point: OpenCC's tables have a few chains (t2s: 薴 -> 苧 -> 苎;
-        tw2s: 麼 -> 么 -> 幺), so texts that changed are converted again until they stop changing."""
-        out = self._convert_batch(texts)
+        """Convert every text to a fixed point of the config."""
+        out = self.convert_once(texts)
         todo = [i for i, (a, b) in enumerate(zip(texts, out, strict=True)) if a != b]
-        for _ in range(4):
+        for _ in range(self.MAX_PASSES):
             if not todo:
                 break
-            again = self._convert_batch([out[i] for i in todo])
+            again = self.convert_once([out[i] for i in todo])
             still = []
             for i, new in zip(todo, again, strict=True):
                 if new != out[i]:
@@ -219,7 +227,8 @@ class OpenCCConverter:
             todo = still
         return out
 
-    def _convert_batch(self, texts: list[str]) -> list[str]:
+    def convert_once(self, texts: list[str]) -> list[str]:
+        """One OpenCC pass over every text, in one call."""
         if not texts:
             return []
         joined = self.SEP.join(texts)
