@@ -22,24 +22,30 @@ from corpus_tool.commands.common import (
     run_kwargs,
 )
 
-TOKENIZE_EPILOG = """Examples:\n\n
-  corpus-tool tokenize dedup-out/ -o tokens/ --tokenizer tok/tokenizer.json\n
-  corpus-tool tokenize dedup-out/ -o tokens/ --tokenizer tok/ --eod 0 --batch-size 4096\n
-  corpus-tool tokenize dedup-out/ -o flat/ --tokenizer tok/ --format flat\n
-  sbatch --array=0-63 --wrap 'corpus-tool tokenize in/ -o tokens/ --tokenizer tok/ --num-shards 64'\n
-Output: tokens/<shard>.bin + tokens/<shard>.idx (Megatron MMIDIDX v1; uint16 if the vocabulary has fewer
-than 65,500 ids, else int32), tokens/rejected/<shard>.parquet (documents with no tokens), and
-tokens/manifests/<shard>.json with the token statistics. Train with --data-path tokens/<shard>."""
+TOKENIZE_EPILOG = (
+    "Examples:\n\n"
+    "  corpus-tool tokenize deduped/ -o tokens/ --tokenizer tok/tokenizer.json\n\n"
+    "  corpus-tool tokenize deduped/ -o tokens/ --tokenizer tok/ --eod 0 --batch-size 4096\n\n"
+    "  corpus-tool tokenize deduped/ -o flat/ --tokenizer tok/ --format flat\n\n"
+    "  sbatch --array=0-63 --wrap 'corpus-tool tokenize deduped/ -o tokens/ --tokenizer tok/ --threads 1'\n\n"
+    "Writes tokens/<shard>.bin and .idx (Megatron MMIDIDX v1: uint16 below 65,500 ids, else int32), "
+    "tokens/rejected/<shard>.parquet (documents with no tokens) and tokens/manifests/<shard>.json "
+    "(token statistics). Train with --data-path tokens/<shard>, or merge first."
+)
 
-MERGE_EPILOG = """Examples:\n\n
-  corpus-tool merge tokens/ -o merged/corpus\n
-  corpus-tool merge tokens/a tokens/b.idx -o merged/ab\n
-Writes merged/corpus.bin and merged/corpus.idx (a directory's datasets are taken in sorted order)."""
+MERGE_EPILOG = (
+    "Examples:\n\n"
+    "  corpus-tool merge tokens/ -o merged/corpus\n\n"
+    "  corpus-tool merge tokens/a tokens/b.idx -o merged/ab\n\n"
+    "Writes merged/corpus.bin and merged/corpus.idx; a directory's datasets are taken in sorted order."
+)
 
-TRAIN_EPILOG = """Examples:\n\n
-  corpus-tool train-tokenizer dedup-out/ -o tok/ --vocab-size 32000\n
-  corpus-tool train-tokenizer corpus.txt wiki/*.txt -o tok/ --vocab-size 16000 --max-chars 200000000\n
-Writes tok/tokenizer.json (byte-level BPE with <|endoftext|> as its EOD token)."""
+TRAIN_EPILOG = (
+    "Examples:\n\n"
+    "  corpus-tool train-tokenizer deduped/ -o tok/ --vocab-size 32000\n\n"
+    "  corpus-tool train-tokenizer corpus.txt wiki/ -o tok/ --vocab-size 16000 --max-chars 200000000\n\n"
+    "Writes tok/tokenizer.json: byte-level BPE whose EOD token is <|endoftext|>."
+)
 
 
 def _set_threads(threads: int) -> None:
