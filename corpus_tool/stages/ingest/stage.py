@@ -218,6 +218,9 @@ class IngestStage(Stage):
             return "", None, ("extraction_failed", f"{type(e).__name__}: {e}")
         if ex.title:
             meta["title"] = ex.title
+        if ex.deeply_nested:
+            meta["deeply_nested_html"] = True
+            self.counters["deeply_nested_html"] += 1
         return ex.text, ex.html_lang, None
 
     # -------------------------------------------------------------------------------------- WARC
