@@ -133,6 +133,14 @@ def test_boilerplate_lines_are_removed_and_recorded(rules):
     assert counters["lines_removed.boilerplate_lines"] == 4
 
 
+def test_letterless_lines_are_removed_and_recorded(rules):
+    page = CLEAN + "\n|\n2019-09-09 21:38:04\n|\n410\n|\n" + PROSE_2 + "\n—— ——\n|"
+    v = verdict(rules, page)
+    assert v.reason is None, (v.reason, v.detail)
+    assert v.cleaned == ["letterless_lines"]
+    assert v.text == CLEAN + "\n" + PROSE_2
+
+
 def test_sentences_mentioning_markers_are_not_removed(rules):
     # a short line that is a sentence (ends in 。) stays even though it contains 注册/点击
     text = CLEAN + "\n公司于二〇〇一年注册成立。\n请点击确认后再离开。"

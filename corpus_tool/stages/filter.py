@@ -518,6 +518,26 @@ def boilerplate_lines_rule(
     return check
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@rule_kind("letterless_lines")
+def letterless_lines_rule(max_line_chars: int = 40) -> Checker:
+    """Cleaner: remove short lines without a single letter (any script): separators such as '|', counters,
+    bare dates and times. They carry no language and make real articles look repetitive."""
+
+    def check(doc: DocView) -> Cleaned | None:
+        raw = doc.text.split("\n")
+        keep = [line for line in raw
+                if not (line.strip() and len(line.strip()) <= max_line_chars and not _LETTER.search(line))]
+        removed = len(raw) - len(keep)
+        if not removed:
+            return None
+        return Cleaned("\n".join(keep).strip("\n"), removed)
+
+    return check
+
+
 @rule_kind("stop_words")
 def stop_words_rule(
     words: list[str], min_distinct: int = 2, max_windows: int = 24, window: int = 4
