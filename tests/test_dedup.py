@@ -25,7 +25,7 @@ ONE = {"shard_index": 0, "num_shards": 1}
 
 def dedup_all(inp: Path, out: Path, work: Path, **kw) -> None:
     compute_signatures([str(inp)], str(work), ShingleSettings(), **ONE, **kw)
-    compute_pairs(str(work), verify_threshold=0.5, **ONE)
+    compute_pairs(str(work), verify_threshold=0.6, **ONE)
     compute_clusters(str(work))
     run_stage(DedupFilter(str(work)), [str(inp)], str(out), **ONE)
 
@@ -164,7 +164,7 @@ def test_rerun_gives_the_same_bytes_and_resumes(corpus, tmp_path):
     # A rerun in place skips every finished unit.
     work = str(tmp_path / "work1")
     assert compute_signatures([str(corpus)], work, ShingleSettings(), **ONE).units_skipped == 3
-    assert compute_pairs(work, verify_threshold=0.5, **ONE).units_skipped == 17
+    assert compute_pairs(work, verify_threshold=0.6, **ONE).units_skipped == 33
     assert compute_clusters(work).units_skipped == 1
     # Other settings in the same work directory are refused rather than mixed.
     with pytest.raises(UsageError, match="signatures made with"):
@@ -177,11 +177,11 @@ def test_partitions_and_band_ranges_give_the_same_pairs(corpus, tmp_path):
     wd = WorkDir(work)
     shard_list = wd.signature_shards()
     for band in ("000", "007", "exact"):
-        one, three = band_pairs(wd, shard_list, band, 16, 1), band_pairs(wd, shard_list, band, 16, 3)
+        one, three = band_pairs(wd, shard_list, band, 32, 1), band_pairs(wd, shard_list, band, 32, 3)
         assert np.array_equal(one, three)
-    for i in range(5):  # 17 units over 5 tasks
-        compute_pairs(str(work), shard_index=i, num_shards=5, verify_threshold=0.5)
-    assert len(list((work / "pairs").glob("band-*.npy"))) == 17
+    for i in range(5):  # 33 units over 5 tasks
+        compute_pairs(str(work), shard_index=i, num_shards=5, verify_threshold=0.6)
+    assert len(list((work / "pairs").glob("band-*.npy"))) == 33
     assert compute_clusters(str(work)).extra["near_duplicate"] == "2"
 
 

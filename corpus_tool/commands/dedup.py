@@ -28,7 +28,7 @@ from corpus_tool.commands.common import (
 )
 
 DEFAULT_STEP = "run"
-DEFAULT_VERIFY = 0.5
+DEFAULT_VERIFY = 0.6
 SECTION = "dedup"
 
 
@@ -50,7 +50,7 @@ GROUP_EPILOG = (
     "  corpus-tool dedup filtered/ -o deduped/\n\n"
     "  # the same as Slurm arrays (shards, then bands, then one task, then shards):\n\n"
     "  sbatch --array=0-99 --wrap 'corpus-tool dedup signatures filtered/ -o work/'\n\n"
-    "  sbatch --array=0-16 --wrap 'corpus-tool dedup pairs work/'\n\n"
+    "  sbatch --array=0-32 --wrap 'corpus-tool dedup pairs work/'\n\n"
     "  corpus-tool dedup clusters work/\n\n"
     "  sbatch --array=0-99 --wrap 'corpus-tool dedup filter filtered/ --work work/ -o deduped/'\n\n"
     "  # what was removed, and why:\n\n"
@@ -105,8 +105,8 @@ def run_all(
                                                   "[default: OUT/dedup-work].")] = None,
     ngram: Ngram = 5,
     tokenizer: Tokenizer = "char",
-    bands: Bands = 16,
-    rows: Rows = 8,
+    bands: Bands = 32,
+    rows: Rows = 4,
     seed: Seed = 42,
     verify_threshold: Verify = DEFAULT_VERIFY,
     partitions: Partitions = 1,
@@ -147,8 +147,8 @@ def signatures_cmd(
     output: Annotated[str, typer.Option("-o", "--output", help="The work directory.")],
     ngram: Ngram = 5,
     tokenizer: Tokenizer = "char",
-    bands: Bands = 16,
-    rows: Rows = 8,
+    bands: Bands = 32,
+    rows: Rows = 4,
     seed: Seed = 42,
     shard_index: ShardIndex = None,
     num_shards: NumShards = None,
@@ -168,8 +168,8 @@ def signatures_cmd(
 
 @app.command("pairs", epilog=(
     "Examples:\n\n  corpus-tool dedup pairs work/\n\n"
-    "  # 16 bands + the exact-duplicate band, one task each:\n\n"
-    "  sbatch --array=0-16 --wrap 'corpus-tool dedup pairs work/'\n\n"
+    "  # 32 bands + the exact-duplicate band, one task each:\n\n"
+    "  sbatch --array=0-32 --wrap 'corpus-tool dedup pairs work/'\n\n"
     "  corpus-tool dedup pairs work/ --partitions 4     # a quarter of the memory"))
 def pairs_cmd(
     ctx: typer.Context,

@@ -38,8 +38,8 @@ class ShingleSettings:
 
     ngram: int = 5
     tokenizer: str = "char"  # "char" or "jieba"
-    bands: int = 16
-    rows: int = 8
+    bands: int = 32
+    rows: int = 4
     seed: int = 42
 
     @property
