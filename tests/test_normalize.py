@@ -105,6 +105,13 @@ def test_traditional_document_becomes_simplified():
     assert changed == ["opencc"]
 
 
+def test_traditional_quotation_in_simplified_document_is_converted_alone():
+    # OpenCC alone would also turn the Simplified place name 乾安县 into 干安县.
+    out, changed = norm("他说：“這個問題很難。”然后他们离开了乾安县，坐车回到了长春。")
+    assert out == "他说：“这个问题很难。”然后他们离开了乾安县，坐车回到了长春。"
+    assert changed == ["opencc"]
+
+
 def test_tw2sp_converts_taiwan_phrasing_and_none_converts_nothing():
     assert norm("軟體和滑鼠", "tw2sp")[0] == "软件和鼠标"
     assert norm("軟體和滑鼠", None) == ("軟體和滑鼠", [])

@@ -183,17 +183,88 @@ def opencc_configs() -> list[str]:
     return sorted(c.removesuffix(".json") for c in opencc.CONFIGS)
 
 
+# Configs that convert to Simplified, and to Traditional. For them, what is converted is chosen by script.
+TO_SIMPLIFIED = ("t2s", "tw2s", "tw2sp", "hk2s", "hk2sp")
+TO_TRADITIONAL = ("s2t", "s2tw", "s2twp", "s2hk", "s2hkp")
+
+# Flags of ScriptTable.flags.
+TRAD_ANY = 1  # t2s changes the character (乾, 陞, 發, 髮...)
+TRAD = 2  # canonical Traditional: t2s changes it and s2t, s2tw or s2hk gives it back (發 -> 发 -> 發)
+SIMP_ANY = 4  # s2t changes the character
+SIMP = 8  # canonical Simplified: s2t, s2tw and s2hk all change it (发; not 群, which Taiwan writes as is)
+
+
+class ScriptTable:
+    """Which characters mark a text as Traditional or Simplified, derived from OpenCC's own tables."""
+
+    def __init__(self) -> None:
+        import opencc
+
+        cps = [*range(0x3400, 0xA000), *range(0xF900, 0xFB00), *range(0x20000, 0x2FA20)]
+        chars = [chr(c) for c in cps]
+        joined = "\n".join(chars)
+        conv = {}
+        for name in ("t2s", "s2t", "s2tw", "s2hk"):
+            out = opencc.OpenCC(name).convert(joined).split("\n")
+            if len(out) != len(chars):  # one call per character if a line ever merged; never seen
+                out = [opencc.OpenCC(name).convert(c) for c in chars]
+            conv[name] = out
+        t2s, s2t, s2tw, s2hk = (conv[n] for n in ("t2s", "s2t", "s2tw", "s2hk"))
+        maps = [dict(zip(chars, conv[n], strict=True)) for n in ("s2t", "s2tw", "s2hk")]
+        trad_any = [i for i, c in enumerate(chars) if t2s[i] != c]
+        trad = [i for i in trad_any if len(t2s[i]) == 1 and chars[i] in {b.get(t2s[i]) for b in maps}]
+        simp_any = [i for i, c in enumerate(chars) if s2t[i] != c]
+        simp = [i for i in simp_any if s2tw[i] != chars[i] and s2hk[i] != chars[i]]
+        codes = np.array(cps, dtype=np.int64)
+        self.flags = np.zeros(0x110000, dtype=np.uint8)
+        for idx, bit in ((trad_any, TRAD_ANY), (trad, TRAD), (simp_any, SIMP_ANY), (simp, SIMP)):
+            self.flags[codes[np.array(idx, dtype=np.int64)]] |= bit
+
+    def counts(self, texts: list[str]) -> np.ndarray:
+        """(n, 4) array: characters with each flag (TRAD_ANY, TRAD, SIMP_ANY, SIMP) per text."""
+        from corpus_tool.stages.textstats import code_points
+
+        cps, starts = code_points(texts)
+        n = len(texts)
+        out = np.zeros((n, 4), dtype=np.int64)
+        if cps.size == 0:
+            return out
+        flags = self.flags[cps]
+        doc = np.repeat(np.arange(n, dtype=np.int64), np.diff(starts))
+        for j, bit in enumerate((TRAD_ANY, TRAD, SIMP_ANY, SIMP)):
+            out[:, j] = np.bincount(doc, weights=(flags & bit) > 0, minlength=n)
+        return out
+
+
+_SCRIPT_TABLE: ScriptTable | None = None
+
+
+def script_table() -> ScriptTable:
+    global _SCRIPT_TABLE
+    if _SCRIPT_TABLE is None:
+        _SCRIPT_TABLE = ScriptTable()
+    return _SCRIPT_TABLE
+
+
+# Chunks of a mixed document: split at whitespace and at the punctuation no OpenCC phrase contains.
+_CHUNK_RE = re.compile(r"([\s，。！？；：、「」『』（）《》〈〉“”‘’【】…,.!?;:()\[\]\"']+)")
+
+
 class OpenCCConverter:
-    """Converts many documents per OpenCC call, to a fixed point.
+    """Converts the text written in the source script, many documents per OpenCC call.
 
-    OpenCC is fast on large strings and slow per call, so the documents are joined with a separator OpenCC
-    leaves alone, converted in one call and split back.
+    For configs that convert to Simplified (t2s, tw2sp, hk2s...):
+      * a document with no character t2s would change is not converted at all, so Simplified text passes
+        through unchanged (OpenCC alone turns 沈 into 沉 and 乾安县 into 干安县 in Simplified text);
+      * a document with more canonical Traditional than canonical Simplified characters is converted whole;
+      * in a mostly Simplified document, only the chunks (between whitespace and punctuation) with more
+        characters t2s would change than canonical Simplified ones are converted (a Traditional quotation).
+    The configs that convert to Traditional mirror this; the others (t2tw, jp2t...) convert everything.
+    Then, because OpenCC's tables chain (t2s: 薴 -> 苧 -> 苎), what changed is converted again, by the same
+    rules, until nothing changes: the result is a fixed point, so normalizing it again changes nothing.
 
-    OpenCC's tables are not idempotent: a phrase rule can keep a character in Traditional context that the
-    character rule converts in Simplified context (乾安縣 -> 乾安县, and 乾安县 -> 干安县), and a few
-    characters chain (t2s: 薴 -> 苧 -> 苎; tw2sp: 程式 -> 程序 -> 进程). So the documents a pass changed are
-    converted again until they stop changing. That makes the stage idempotent, at the cost of those
-    phrase exceptions (docs/normalize.md counts them on OpenCC's own test cases)."""
+    OpenCC is fast on large strings and slow per call, so the pieces to convert are joined with a separator
+    OpenCC leaves alone, converted in one call and split back."""
 
     SEP = "\n\U000f0000\U000f0001\n"  # checked to be in no document; line breaks stop phrase matches
     MAX_PASSES = 5
@@ -210,15 +281,23 @@ class OpenCCConverter:
             )
         self.config = name
         self._cc = opencc.OpenCC(name)
+        # Columns of ScriptTable.counts: (any source character, canonical source, canonical target).
+        if name in TO_SIMPLIFIED:
+            self._cols: tuple[int, int, int] | None = (0, 1, 3)
+        elif name in TO_TRADITIONAL:
+            self._cols = (2, 3, 1)
+        else:
+            self._cols = None
+        self._table = script_table() if self._cols else None
 
     def convert_many(self, texts: list[str]) -> list[str]:
-        """Convert every text to a fixed point of the config."""
-        out = self.convert_once(texts)
+        """Convert the texts, to a fixed point (see the class docstring)."""
+        out = self._convert_source(texts)
         todo = [i for i, (a, b) in enumerate(zip(texts, out, strict=True)) if a != b]
         for _ in range(self.MAX_PASSES):
             if not todo:
                 break
-            again = self.convert_once([out[i] for i in todo])
+            again = self._convert_source([out[i] for i in todo])
             still = []
             for i, new in zip(todo, again, strict=True):
                 if new != out[i]:
@@ -227,8 +306,33 @@ class OpenCCConverter:
             todo = still
         return out
 
+    def _convert_source(self, texts: list[str]) -> list[str]:
+        """One pass: convert the documents, or the chunks of them, written in the source script."""
+        if self._table is None:
+            return self.convert_once(texts)
+        any_src, src, tgt = self._cols
+        counts = self._table.counts(texts)
+        out = list(texts)
+        whole = [i for i in range(len(texts)) if counts[i, any_src] and counts[i, src] > counts[i, tgt]]
+        for i, new in zip(whole, self.convert_once([texts[i] for i in whole]), strict=True):
+            out[i] = new
+        mixed = [i for i in range(len(texts)) if counts[i, any_src] and counts[i, src] <= counts[i, tgt]]
+        if mixed:
+            chunks = [_CHUNK_RE.split(texts[i]) for i in mixed]
+            flat = [c for doc in chunks for c in doc[0::2]]
+            cc = self._table.counts(flat)
+            pick = [j for j in range(len(flat)) if cc[j, any_src] > cc[j, tgt]]
+            converted = dict(zip(pick, self.convert_once([flat[j] for j in pick]), strict=True))
+            j = 0
+            for i, parts in zip(mixed, chunks, strict=True):
+                for k in range(0, len(parts), 2):
+                    parts[k] = converted.get(j, parts[k])
+                    j += 1
+                out[i] = "".join(parts)
+        return out
+
     def convert_once(self, texts: list[str]) -> list[str]:
-        """One OpenCC pass over every text, in one call."""
+        """One plain OpenCC pass over every text, in one call."""
         if not texts:
             return []
         joined = self.SEP.join(texts)
