@@ -110,6 +110,17 @@ def test_encoder_gives_exactly_hf_encode_ids(tok_path, backend):
     assert got[TRICKY.index("中文<|endoftext|>混合")].count(hf.token_to_id("<|endoftext|>")) == 1
 
 
+def test_cache_reset_keeps_ids_identical(tok_path):
+    """The fast path drops its pre-token cache every `cache_reset_chars`; ids must not change."""
+    hf = Tokenizer.from_file(str(tok_path))
+    enc = TokenEncoder(tok_path, backend="gigatoken", verify_fraction=0.0, cache_reset_chars=500)
+    first = enc._gt
+    for seed in range(4):
+        texts = mixed_texts(20, seed=seed)
+        assert enc.encode(texts).tokens.tolist() == [t for s in texts for t in hf.encode(s).ids]
+    assert enc._gt is not first and enc.backend == "gigatoken"
+
+
 def test_unsupported_tokenizer_falls_back_to_hf(tmp_path):
     path = train_bpe(tmp_path / "nfkc.json", normalizer=normalizers.NFKC())
     enc = TokenEncoder(path, backend="auto")
