@@ -59,6 +59,8 @@ class TokenizeStage(Stage):
 
     def _resolve_eod(self, eod: int | None) -> tuple[int | None, str | None]:
         if eod is not None:
+            if not self.append_eod:
+                raise UsageError("--eod and --no-eod contradict each other; give one of them")
             if not 0 <= eod < self.vocab_size:
                 raise UsageError(
                     f"--eod {eod} is not an id of {self.encoder.path} (vocabulary of {self.vocab_size})"
