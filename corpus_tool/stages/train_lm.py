@@ -132,6 +132,9 @@ def train_lm(
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        work.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; a model is shared like any output
     except OSError as e:
         raise OutputError(f"{out}: cannot create the model directory ({e.strerror or e})") from e
     try:
