@@ -202,7 +202,7 @@ def test_wet_conversion_records(tmp_path, run_cli):
     write_warc_gz(path, [warc_record("conversion", "http://a.example/w", text, "text/plain", 1)])
     out = tmp_path / "out"
     run_cli("ingest", str(path), "-o", str(out))
-    (doc,) = read_docs(out, "x")
+    (doc,) = read_docs(out, "x.warc")  # shard_name: x.warc.wet.gz -> x.warc (x.warc.gz -> x)
     assert doc["text"] == "第一段正文。\n第二段正文，内容足够长。" and doc["url"] == "http://a.example/w"
 
 
@@ -391,3 +391,33 @@ def test_rerun_gives_the_same_bytes(tmp_path, run_cli):
     for f in sorted(a.rglob("*.parquet")):
         assert f.read_bytes() == (b / f.relative_to(a)).read_bytes(), f
     assert pq.read_table(a / "crawl.parquet").num_rows > 0
+
+
+def test_whole_file_gzip_warc_is_streamed(tmp_path, run_cli):
+    # One gzip stream for the whole file, larger than --max-record-bytes: fastwarc streams it.
+    import gzip
+
+    path = tmp_path / "whole.warc.gz"
+    path.write_bytes(gzip.compress(b"".join(response_records(_warc_pages())), mtime=0))
+    out = tmp_path / "out"
+    run_cli("ingest", str(path), "-o", str(out), "--max-record-bytes", "3000")
+    texts = [d["text"] for d in read_docs(out, "whole")]
+    assert len(texts) == 4 and any("第四篇文章" in t for t in texts)
+
+
+def test_record_split_over_two_gzip_members(tmp_path, run_cli):
+    records = response_records(_warc_pages()[:1])
+    resp = records[1]
+    cut = len(resp) // 2
+    path = tmp_path / "split.warc.gz"
+    path.write_bytes(b"".join(gzip_member(x) for x in (records[0], resp[:cut], resp[cut:])))
+    out = tmp_path / "out"
+    run_cli("ingest", str(path), "-o", str(out))
+    (doc,) = read_docs(out, "split")
+    assert "滨江市地铁五号线" in doc["text"]
+
+
+def gzip_member(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)

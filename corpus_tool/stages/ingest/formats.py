@@ -2,8 +2,9 @@
 
 Shard naming (docs/ingest.md): each container file (WARC, WET, JSONL, Parquet) is one shard named after the
 file; loose small files (HTML, txt, md, srt, vtt) found in a directory are grouped, in sorted path order,
-into shards of up to `files_per_shard` files named `<dirname>-00000`, `<dirname>-00001`, ...; a loose file
-named directly on the command line is its own shard, named after the file.
+into shards of up to `files_per_shard` files named `<dirname>-00000`, `<dirname>-00001`, ... (files in a
+subdirectory `sub/` of the input directory `dir/` get `dir.sub-00000`, so nested trees do not collide); a
+loose file named directly on the command line is its own shard, named after the file.
 """
 
 from __future__ import annotations
@@ -108,11 +109,17 @@ def loose_shard_name(path: str) -> str:
 
 
 def container_shard_name(path: str) -> str:
-    name = shards.shard_name(path)
-    for suffix in (".warc", ".wet", ".warc.wet", ".ndjson", ".jsonl", ".json"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return name
+    """A container file's shard name: `corpus_tool.shards.shard_name` (CC's x.warc.gz -> x, x.warc.wet.gz ->
+    x.warc, so a WARC and its WET do not collide)."""
+    return shards.shard_name(path)
+
+
+def loose_group_name(top: Path, directory: Path) -> str:
+    """Base name of the shards of loose files in `directory`, found under the input directory `top`: the
+    directory's name, with the path below `top` joined by dots for subdirectories (html/a/b -> html.a.b)."""
+    top_name = top.resolve().name or "files"
+    rel = directory.relative_to(top).parts
+    return ".".join((top_name, *rel))
 
 
 def _walk(directory: Path) -> list[Path]:
@@ -165,7 +172,7 @@ def list_ingest_shards(inputs: list[str], files_per_shard: int) -> tuple[list[In
                 else:
                     skipped.append(str(f))
             for parent, files in groups.items():
-                base = parent.name or "files"
+                base = loose_group_name(p, parent)
                 for i in range(0, len(files), files_per_shard):
                     chunk = files[i : i + files_per_shard]
                     result.append(

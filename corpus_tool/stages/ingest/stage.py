@@ -274,7 +274,21 @@ class IngestStage(Stage):
         if not content_type.startswith(HTML_TYPES + TEXT_TYPES):
             self.counters["skipped.non_html"] += 1
             return False
-        payload = rec.reader.read()
+        payload = item.payload or b""
+        if len(payload) > self.max_record_bytes:
+            self._add(
+                locator,
+                source,
+                "",
+                url=rec.headers.get("WARC-Target-URI"),
+                meta={"format": "warc"},
+                reject=(
+                    "record_too_large",
+                    f"{path} at byte {item.offset}: decoded payload exceeds "
+                    f"--max-record-bytes {self.max_record_bytes:,}",
+                ),
+            )
+            return True
         url = rec.headers.get("WARC-Target-URI")
         date = rec.headers.get("WARC-Date")
         meta: dict[str, Any] = {

@@ -40,6 +40,7 @@ class WarcItem:
     offset: int  # byte offset of the record (of its gzip member, for .gz files)
     record: WarcRecord
     raw_length: int  # bytes of the record block
+    payload: bytes | None = None  # read for response/resource/conversion records only
 
 
 def is_gzip(path: str) -> bool:
@@ -145,11 +146,13 @@ def _iter_plain(fh, base: int, max_record_bytes: int, resync: bool) -> Iterator[
             fh.seek(block_start + cut)
             continue
         record_bytes = head_bytes + (b"\r\n" if head_bytes.endswith(b"\r\n") else b"\n") + block + b"\r\n\r\n"
-        rec = _parse_record(record_bytes)
-        if rec is None:
-            yield WarcProblem(base + pos, "corrupt_record", "fastwarc could not parse the record", headers)
+        item = _parse_record(record_bytes, max_record_bytes)
+        if isinstance(item, str):
+            yield WarcProblem(base + pos, "corrupt_record", item, headers)
             continue
-        yield WarcItem(base + pos, rec, length)
+        item.offset = base + pos
+        item.raw_length = length
+        yield item
 
 
 def _seek_next_header(fh, start: int) -> bool:
@@ -171,11 +174,27 @@ def _seek_next_header(fh, start: int) -> bool:
         offset += len(chunk)
 
 
-def _parse_record(record_bytes: bytes) -> WarcRecord | None:
-    for rec in ArchiveIterator(io.BytesIO(record_bytes), parse_http=True, stream_detect=False):
-        rec.freeze()
-        return rec
-    return None
+def _parse_record(record_bytes: bytes, max_bytes: int) -> WarcItem | str:
+    """fastwarc's parse of one record, with its payload read (Content- and Transfer-Encoding decoded, at most
+    `max_bytes + 1` bytes); an error message if it cannot be parsed."""
+    try:
+        for rec in ArchiveIterator(
+            io.BytesIO(record_bytes), parse_http=True, stream_detect=False, auto_decode="all"
+        ):
+            return WarcItem(0, rec, len(record_bytes), _read_payload(rec, max_bytes))
+    except Exception as e:  # noqa: BLE001 - fastwarc raises OSError/ValueError on malformed records
+        return f"fastwarc could not parse the record ({e})"
+    return "fastwarc could not parse the record"
+
+
+def _read_payload(rec: WarcRecord, max_bytes: int) -> bytes | None:
+    """The payload of records that can be documents; None for the others (requests, metadata...)."""
+    if str(rec.record_type).rsplit(".", 1)[-1] not in ("response", "resource", "conversion"):
+        return None
+    try:
+        return rec.reader.read(max_bytes + 1)
+    except Exception as e:  # noqa: BLE001 - e.g. a broken gzip Content-Encoding
+        raise ValueError(f"unreadable payload: {e}") from e
 
 
 # ----------------------------------------------------------------------------------------- gzipped
@@ -212,9 +231,39 @@ def _iter_gzip_members(path: str, max_record_bytes: int) -> Iterator[WarcItem | 
                 first = False
                 continue
             else:
+                # A record split over several gzip members (allowed, if unusual): join the members.
+                while _ends_inside_a_record(data) and len(data) <= max_record_bytes:
+                    fh.seek(pos + compressed_len)
+                    more = _read_member(fh, max_record_bytes - len(data))
+                    if more is None or more[2] is not None:
+                        break
+                    data += more[0]
+                    compressed_len += more[1]
                 yield from _iter_plain(io.BytesIO(data), pos, max_record_bytes, resync=False)
             pos += compressed_len
             first = False
+
+
+_CONTENT_LENGTH = re.compile(rb"\ncontent-length:[ \t]*(\d+)", re.I)
+
+
+def _ends_inside_a_record(data: bytes) -> bool:
+    """True when the last WARC record in `data` is cut short (its block continues in the next member)."""
+    i = 0
+    while True:
+        while data.startswith((b"\r\n", b"\n"), i):
+            i += 2 if data.startswith(b"\r\n", i) else 1
+        if i >= len(data) or not data.startswith(b"WARC/1.", i):
+            return False
+        head_end = data.find(b"\r\n\r\n", i)
+        if head_end == -1:
+            return True
+        m = _CONTENT_LENGTH.search(data, i, head_end + 2)
+        if m is None:
+            return False
+        i = head_end + 4 + int(m.group(1))
+        if i > len(data):
+            return True
 
 
 def _read_member(fh, max_bytes: int) -> tuple[bytes, int, str | None] | None:
@@ -286,7 +335,7 @@ def _iter_streamed(path: str, max_record_bytes: int) -> Iterator[WarcItem | Warc
     """Whole-file gzip: fastwarc streams it; a failure ends the file and is reported where it happened."""
     last = 0
     try:
-        for rec in ArchiveIterator(path, parse_http=True):
+        for rec in ArchiveIterator(path, parse_http=True, auto_decode="all"):
             last = rec.stream_pos
             if rec.content_length > max_record_bytes:
                 yield WarcProblem(
@@ -295,8 +344,12 @@ def _iter_streamed(path: str, max_record_bytes: int) -> Iterator[WarcItem | Warc
                     f"record of {rec.content_length:,} bytes exceeds --max-record-bytes",
                 )
                 continue
-            rec.freeze()
-            yield WarcItem(rec.stream_pos, rec, rec.content_length)
+            try:
+                payload = _read_payload(rec, max_record_bytes)
+            except ValueError as e:
+                yield WarcProblem(rec.stream_pos, "corrupt_record", str(e))
+                continue
+            yield WarcItem(rec.stream_pos, rec, rec.content_length, payload)
     except OSError as e:
         yield WarcProblem(
             last, "corrupt_record", f"unreadable after the record at decompressed offset {last} ({e})"
