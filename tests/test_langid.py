@@ -72,7 +72,10 @@ def test_script_evidence_fixes_lid176_zh_as_ja(stage):
     text = ZH_HANS[0]
     assert decide(raw, text).lang == "ja"  # the model alone gets it wrong
     d = decide(stage, text)
-    assert (d.lang, d.raw_lang, d.evidence) == ("zh", "ja", "han")
+    assert (d.lang, d.score, d.evidence) == ("zh", 1.0, "han")
+    assert d.raw_lang == ""  # Han only, Chinese punctuation: decided without asking the model
+    no_punct = decide(stage, "陆一跌倒在路边沉沉的睡了起来")
+    assert (no_punct.lang, no_punct.raw_lang, no_punct.evidence) == ("zh", "en", "han")  # model alone: en 0.54
 
 
 def test_yi_script_is_not_chinese(stage):

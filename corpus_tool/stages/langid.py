@@ -183,7 +183,7 @@ class Decision:
     score: float
     reason: str | None  # None when kept
     detail: str | None
-    raw_lang: str  # fastText's own top label, before script evidence
+    raw_lang: str  # fastText's own top label, before script evidence ("" when the model was not asked)
     evidence: str  # which script rule fired: "", "kana", "hangul", "han", "yi"
 
 
@@ -219,6 +219,7 @@ class LangIdStage(Stage):
         self.fold_varieties = fold_varieties
         self._model = None
         self._fold: dict[str, str] = {}
+        self._only_chinese_label: str | None = None
 
     # ------------------------------------------------------------------------------------------- setup
     @property
@@ -227,6 +228,10 @@ class LangIdStage(Stage):
             self._model = load_model(self.model_path)
             labels = {bare_label(x) for x in self._model.get_labels()}
             self._fold = {v: "zh" for v in FOLD_INTO_ZH if self.fold_varieties and "zh" in labels}
+            chinese = {self._fold.get(x, x) for x in labels if language_of(x) in CHINESE}
+            # With one Chinese label left (lid.176 once wuu and yue are folded into zh), a Han-dominant
+            # text with Chinese punctuation is decided by its script: the model could only say zh.
+            self._only_chinese_label = chinese.pop() if len(chinese) == 1 else None
         return self._model
 
     def config(self) -> dict[str, Any]:
@@ -258,12 +263,23 @@ class LangIdStage(Stage):
 
     def decide(self, text: str, counts: np.ndarray) -> Decision:
         """The decision for one document, given its character-class counts (one row of class_counts)."""
-        dist = self.predict(text) if text.strip() else {}
-        raw = max(dist, key=dist.get) if dist else "und"
+        self.model  # noqa: B018 - loads the model and the label facts below
         n_letters = int(counts[list(ts.LETTER_CLASSES)].sum())
         evidence, ruled_out = (
             self._script_evidence(counts, n_letters) if self.script_evidence else ("", set())
         )
+        if (
+            evidence == "han"
+            and counts[ts.ZH_PUNCT] > 0
+            and self._only_chinese_label is not None
+            and n_letters >= self.min_letters
+        ):
+            # Exact shortcut: only Chinese labels remain and there is one, so its conditioned score is 1.
+            lang = self._only_chinese_label
+            reason = None if lang in self.langs else f"lang_{lang}"
+            return Decision(lang, 1.0, reason, None if reason is None else f"{lang} 1.00", "", evidence)
+        dist = self.predict(text) if text.strip() else {}
+        raw = max(dist, key=dist.get) if dist else "und"
         if evidence.startswith("han") and counts[ts.ZH_PUNCT] == 0 and self._ja_confident(dist):
             # Kanji-only Japanese (株式会社日立製作所代表取締役社長) has no kana either; without Chinese
             # punctuation, a model that is this sure of Japanese is believed.
@@ -334,7 +350,9 @@ class LangIdStage(Stage):
             self.counters[f"lang_{d.lang}"] += 1
             if d.evidence:
                 self.counters[f"script_{d.evidence}"] += 1
-            if d.lang != d.raw_lang:
+            if not d.raw_lang:
+                self.counters["decided_by_script_alone"] += 1
+            elif d.lang != d.raw_lang:
                 self.counters["changed_by_script"] += 1
             if d.raw_lang == "ja" and d.lang == "zh":
                 self.counters["ja_to_zh_by_script"] += 1
