@@ -75,7 +75,8 @@ def test_script_evidence_fixes_lid176_zh_as_ja(stage):
     assert (d.lang, d.score, d.evidence) == ("zh", 1.0, "han")
     assert d.raw_lang == ""  # Han only, Chinese punctuation: decided without asking the model
     no_punct = decide(stage, "陆一跌倒在路边沉沉的睡了起来")
-    assert (no_punct.lang, no_punct.raw_lang, no_punct.evidence) == ("zh", "en", "han")  # model alone: en 0.54
+    # No Chinese punctuation: the model is asked (it says en 0.54) and the script overrules it.
+    assert (no_punct.lang, no_punct.raw_lang, no_punct.evidence) == ("zh", "en", "han")
 
 
 def test_yi_script_is_not_chinese(stage):
