@@ -84,6 +84,8 @@ KEYWORDS_ONLY = " ".join(
      "烟台", "惠州", "保定", "台州", "中山", "绍兴", "乌鲁木齐", "潍坊", "兰州"]
 ) + "。"
 
+STUFFED = "\n".join(["二手车 二手车交易 二手车网 二手车价格 二手车市场 北京二手车 上海二手车 个人二手车"] * 6)
+
 SYMBOLS = "价格表：\n" + "\n".join(
     f"| 型号{i:03d} | ¥{i * 10}.00 | ★★☆ | --- | <> | {{}} | @# |" for i in range(30))
 
@@ -100,10 +102,11 @@ SYMBOLS = "价格表：\n" + "\n".join(
         (REPEATED_PARAGRAPH, "repetition"),
         (KEYWORDS_ONLY, "stop_words"),
         (SYMBOLS, "symbol_ratio"),
+        (STUFFED, "repetition"),
         ("太短了。", "length"),
     ],
     ids=["gambling", "seo", "nav", "repeated_char", "slash", "english", "repeated_paragraph", "keywords",
-         "symbols", "short"],
+         "symbols", "stuffed", "short"],
 )
 def test_junk_is_rejected_for_the_right_reason(rules, text, reason):
     v = verdict(rules, text)
