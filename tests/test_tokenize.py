@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 from corpus_tool.stages.tokenize import megatron
 from corpus_tool.stages.tokenize.encoder import TokenEncoder
@@ -108,6 +108,26 @@ def test_encoder_gives_exactly_hf_encode_ids(tok_path, backend):
     got = [out.tokens[e - n : e].tolist() for e, n in zip(ends, out.lengths, strict=True)]
     assert got == [hf.encode(t).ids for t in texts]
     assert got[TRICKY.index("中文<|endoftext|>混合")].count(hf.token_to_id("<|endoftext|>")) == 1
+
+
+def test_post_processor_bos_and_suffix_on_the_fast_path(tmp_path):
+    """A Llama-style template (BOS before, a marker after every text): gigatoken encodes the text only, so
+    the encoder adds what HF's post-processor adds, and still matches `encode(text).ids` exactly."""
+    path = train_bpe(tmp_path / "t.json")
+    tok = Tokenizer.from_file(str(path))
+    tok.add_special_tokens(["<s>", "<sep>"])
+    bos, sep = tok.token_to_id("<s>"), tok.token_to_id("<sep>")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A <sep>", special_tokens=[("<s>", bos), ("<sep>", sep)]
+    )
+    tok.save(str(path))
+    enc = TokenEncoder(path, backend="gigatoken", verify_fraction=0.0)
+    assert (enc._prefix, enc._suffix) == ([bos], [sep])
+    texts = TRICKY + mixed_texts(50, seed=8)
+    out = enc.encode(texts)
+    assert out.tokens.tolist() == [t for s in texts for t in tok.encode(s).ids]
+    assert out.lengths.tolist() == [len(tok.encode(s).ids) for s in texts]
+    assert tok.encode("").ids == [bos, sep]
 
 
 def test_cache_reset_keeps_ids_identical(tok_path):

@@ -97,6 +97,8 @@ class TokenEncoder:
     _hf: object = field(default=None, repr=False)
     _gt: object = field(default=None, repr=False)
     _chars_since_reset: int = 0
+    _prefix: list[int] = field(default_factory=list)  # ids HF's post-processor puts around every text
+    _suffix: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -105,6 +107,11 @@ class TokenEncoder:
         self._hf = load_hf(self.path)
         if self.backend in ("auto", "gigatoken"):
             self._gt = self._load_gigatoken()
+            if self._gt is not None and not self._find_affixes():
+                reason = "gigatoken does not reproduce this tokenizer's post-processor"
+                if self.backend == "gigatoken":
+                    raise UsageError(f"{self.path}: {reason}")
+                self._gt, self.fallback_reason = None, reason
         self.backend = "gigatoken" if self._gt is not None else "hf"
 
     def _load_gigatoken(self):
@@ -124,6 +131,20 @@ class TokenEncoder:
             self.fallback_reason = f"gigatoken: {reason}"
             log.info("tokenize: using HF tokenizers (%s)", self.fallback_reason)
             return None
+
+    def _find_affixes(self) -> bool:
+        """gigatoken encodes the text only; HF's post-processor may add ids around it (a Llama-style BOS).
+        Find prefix + suffix from HF's ids for the empty text and check them on a few probes."""
+        probes = ["", "a", "中文测试，test 123。", " \n\t😀", "<|endoftext|>"]
+        fast = [list(ids) for ids in self._gt.encode_batch_list(probes, parallel=False)]
+        slow = [self._hf.encode(p).ids for p in probes]
+        around = slow[0]
+        for k in range(len(around) + 1):
+            prefix, suffix = around[:k], around[k:]
+            if all(s == prefix + f + suffix for s, f in zip(slow, fast, strict=True)):
+                self._prefix, self._suffix = prefix, suffix
+                return True
+        return False
 
     @property
     def hf(self):
@@ -154,9 +175,14 @@ class TokenEncoder:
         if self._chars_since_reset > self.cache_reset_chars:
             self._gt = self._load_gigatoken()  # drops the old object's pre-token cache
             self._chars_since_reset = 0
+            if self._gt is None:
+                self.backend = "hf"
+                return self._encode_hf(texts)
         arr = self._gt.encode_batch(texts, parallel=self.threads != 1)
         lengths = np.asarray(ak.num(arr, axis=1), dtype=np.int64)
         tokens = np.asarray(ak.flatten(arr, axis=1), dtype=np.uint32)
+        if self._prefix or self._suffix:
+            tokens, lengths = add_affixes(tokens, lengths, self._prefix, self._suffix)
         return Encoded(tokens, lengths)
 
     def _verify(self, texts: list[str], out: Encoded) -> bool:
@@ -179,3 +205,15 @@ class TokenEncoder:
                 log.warning("tokenize: %s; using HF tokenizers from here on", self.fallback_reason)
                 return False
         return True
+
+
+def add_affixes(tokens: np.ndarray, lengths: np.ndarray, prefix: list[int], suffix: list[int]):
+    """Put `prefix` before and `suffix` after every document of a flat batch (one np.insert)."""
+    n = len(lengths)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    where = np.concatenate(
+        [np.repeat(starts[:, None], len(prefix), 1), np.repeat(ends[:, None], len(suffix), 1)], 1
+    )
+    values = np.tile(np.array(prefix + suffix, dtype=np.uint32), n)
+    return np.insert(tokens, where.ravel(), values), lengths + len(prefix) + len(suffix)
