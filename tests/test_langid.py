@@ -200,3 +200,17 @@ def test_cli_bad_model_path_names_the_file(tmp_path, run_cli):
     assert proc.returncode == 2
     assert b"nope.bin" in proc.stderr
     assert not (tmp_path / "out" / "manifests").exists()
+
+
+def test_cli_config_file_sets_langs_and_threshold(tmp_path, run_cli):
+    inp = tmp_path / "in"
+    inp.mkdir()
+    english = "The weather in Beijing is very nice today, so we went to the park."
+    _write_shard(inp / "s0.parquet", [ZH_HANS[1], english, JA[0]])
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("langid:\n  langs: [zh, en]\n  threshold: 0.6\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run_cli("langid", str(inp), "-o", str(out), "-c", str(cfg))
+    assert [r["lang"] for r in pq.read_table(out / "s0.parquet").to_pylist()] == ["zh", "en"]
+    m = json.loads((out / "manifests" / "s0.json").read_text())
+    assert m["config"]["langs"] == ["zh", "en"] and m["config"]["threshold"] == 0.6

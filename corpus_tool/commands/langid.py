@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
@@ -86,10 +87,11 @@ def register(app: typer.Typer) -> None:
         from corpus_tool.stages.langid import LangIdStage
 
         p = resolve(ctx, "langid")
-        lang_list = p["langs"] if isinstance(p["langs"], list) else str(p["langs"]).split(",")
+        # "zh,en" from the command line or a config file; a YAML list arrives as its string form.
+        lang_list = re.findall(r"[\w\-]+", str(p["langs"]))
         stage = LangIdStage(
             model_path=p["model"],
-            langs=[str(x) for x in lang_list],
+            langs=lang_list,
             threshold=float(p["threshold"]),
             min_letters=int(p["min_letters"]),
             sample_chars=int(p["sample_chars"]),
