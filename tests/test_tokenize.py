@@ -198,7 +198,12 @@ def test_tokenize_cli_writes_exact_ids_rejects_empty_and_reports_stats(tok_path,
         lengths = [len(e) for e in expected]
         assert stats["tokens_per_document"]["max"] == max(lengths)
         assert stats["tokens_per_document"]["p50"] == sorted(lengths)[(len(lengths) + 1) // 2 - 1]
-        assert sum(stats["tokens_per_document_histogram"].values()) == len(expected)
+        hist = stats["tokens_per_document_histogram"]
+        assert sum(b["documents"] for b in hist) == len(expected)
+        assert [b["from"] for b in hist] == sorted(b["from"] for b in hist)
+        for b in hist:
+            assert b["documents"] == sum(1 for n in lengths if b["from"] <= n <= b["to"]) > 0
+            assert b["to"] == 2 * b["from"] - 1
         assert manifest["config"]["eod"] == eod and manifest["config"]["dtype"] == "uint16"
         assert [f["path"] for f in manifest["outputs"]["kept"]] == [
             str(out / f"{name}.bin"),

@@ -200,10 +200,13 @@ def length_summary(lengths: np.ndarray) -> dict[str, float | int]:
     return summary
 
 
-def log2_histogram(lengths: np.ndarray) -> dict[str, int]:
-    """Document counts in power-of-two token-count buckets, keyed "lo-hi" (inclusive)."""
+def log2_histogram(lengths: np.ndarray) -> list[dict[str, int]]:
+    """Document counts in power-of-two token-count buckets, in order (a list, since manifests sort keys):
+    [{"from": 1, "to": 1, "documents": n}, {"from": 2, "to": 3, ...}, {"from": 4, "to": 7, ...}, ...]."""
     if len(lengths) == 0:
-        return {}
+        return []
     buckets = np.floor(np.log2(np.maximum(lengths, 1))).astype(np.int64)
     counts = np.bincount(buckets)
-    return {f"{1 << b}-{(1 << (b + 1)) - 1}": int(c) for b, c in enumerate(counts) if c}
+    return [
+        {"from": 1 << b, "to": (1 << (b + 1)) - 1, "documents": int(c)} for b, c in enumerate(counts) if c
+    ]
