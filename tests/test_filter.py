@@ -226,6 +226,12 @@ def test_adversarial_inputs_stay_fast(rules):
         "\n" * 100_000,
         "百家" * 100_000,
         "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(200_000)),
+        "点击\n" * 100_000,
+        "a\n" * 200_000,
+        "😀" * 100_000,
+        # passes every rule up to stop_words, with 20,000 non-standalone 的 (in 目的) to look at
+        "".join("。\n" if i % 37 == 0 else "目的" if i % 11 == 5 else chr(0x4E00 + (i * 7919) % 20000)
+                for i in range(200_000)),
     ]
     for text in nasty:
         t0 = time.perf_counter()

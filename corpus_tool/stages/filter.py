@@ -551,18 +551,22 @@ def stop_words_rule(
     """
     targets = sorted(set(words), key=len, reverse=True)
     pattern = literal_trie_regex(targets, lowercase=False)
+    import jieba  # noqa: PLC0415 - heavy import, only when the rule is used
+
+    jieba.initialize()
+    jieba.lcut("预热分词模型", HMM=True)  # load the HMM tables now, not inside the first document
 
     def check(doc: DocView) -> str | None:
         text = doc.text
         found: set[str] = set()
         candidates: set[str] = set()
         tried = 0
-        import jieba  # noqa: PLC0415 - heavy import, only when the rule runs
-
-        for m in pattern.finditer(text):
+        for scanned, m in enumerate(pattern.finditer(text)):
             w = m.group()
             candidates.add(w)
             if w in found:
+                if scanned >= 50 * max_windows:  # bounded even for a document of one repeated stop word
+                    break
                 continue
             if tried >= max_windows:
                 break
