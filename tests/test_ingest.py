@@ -51,6 +51,21 @@ def test_charset_is_decided_from_the_bytes(encoding, http, meta, text, expected_
     assert charset.bad_char_count(d.text) == 0
 
 
+def test_latin1_page_with_few_accents_is_not_read_as_utf8():
+    # Two umlauts in a large ASCII page: not "UTF-8 with two bad bytes" but windows-1252.
+    data = (
+        "<html><body><p>" + "Die Ernte war gut. " * 3000 + "Größe und Qualität.</p></body></html>"
+    ).encode("latin-1")
+    d = charset.decode(data, None)
+    assert "Größe und Qualität" in d.text and d.encoding == "cp1252"
+
+
+def test_utf8_page_with_one_stray_byte_stays_utf8():
+    data = page(ARTICLE * 5, "gb2312").encode("utf-8") + b"\xe6\xbb"  # a cut-off character at the end
+    d = charset.decode(data, "gb2312")
+    assert d.encoding == "utf-8" and ARTICLE[:30] in d.text and d.replacement_chars == 1
+
+
 def test_gbk_extension_characters_decode_as_gb18030():
     # 镕 and 喆 are outside GB2312: a strict gb2312 decoder would fail on them.
     data = page("朱镕基和张喆在会上发言。" * 20, meta_charset="gb2312").encode("gbk")

@@ -68,6 +68,13 @@ def register(app: typer.Typer) -> None:
                 "lines; needs the bench extra)."
             ),
         ] = "resiliparse",
+        extraction_fallback: Annotated[
+            str,
+            typer.Option(
+                help="When resiliparse finds no main content on a page with text: all-text (keep all "
+                "visible text), trafilatura (slower, cleaner) or none (reject as empty)."
+            ),
+        ] = "all-text",
         files_per_shard: Annotated[
             int,
             typer.Option(
@@ -115,6 +122,7 @@ def register(app: typer.Typer) -> None:
             text_field=str(p["text_field"]),
             id_field=str(p["id_field"]),
             extractor=str(p["extractor"]),
+            extraction_fallback=str(p["extraction_fallback"]),
             files_per_shard=int(p["files_per_shard"]),
             max_record_bytes=int(p["max_record_bytes"]),
             max_doc_chars=int(p["max_doc_chars"]),

@@ -4,7 +4,8 @@ Chinese pages lie about their charset (a GB2312 meta tag on UTF-8 bytes, utf-8 i
 bytes, nothing at all on Big5), so the declared labels are hints only:
 
 1. a byte-order mark wins;
-2. bytes that are valid UTF-8 (allowing a handful of bad bytes, e.g. a truncated last character) are UTF-8;
+2. bytes that are valid UTF-8 (allowing 1 bad sequence per 100 non-ASCII bytes, e.g. a truncated last
+   character) are UTF-8;
 3. otherwise resiliparse's detector (Google's compact_enc_det) proposes an encoding, and the HTTP and meta
    labels are tried as alternatives: the candidate that decodes with the fewest errors wins, the
    detector's on a tie;
@@ -23,10 +24,11 @@ from dataclasses import dataclass
 
 from resiliparse.parse.encoding import detect_encoding
 
-# At most this many invalid bytes per 1,000 keep a page UTF-8 (a cut-off multibyte character at the end
-# of a truncated page, one stray byte from a bad template). A GBK page decoded as UTF-8 has hundreds.
-UTF8_BAD_PER_MILLE = 1
-UTF8_BAD_MIN = 2
+# Bytes that are UTF-8 except for at most 1 invalid sequence per 100 non-ASCII bytes stay UTF-8 (a cut-off
+# character at the end of a truncated page, one stray byte from a bad template). A GBK page read as UTF-8
+# fails on nearly every non-ASCII byte, a Latin-1 page on every one.
+UTF8_BAD_PER_100_NON_ASCII = 1
+_ASCII = bytes(range(128))
 
 # Label (lowercase) -> Python codec. Supersets first: what browsers actually do with these labels.
 _ALIASES = {
@@ -121,7 +123,8 @@ def decode(data: bytes, http_charset: str | None = None, html: bool = True) -> D
         pass
     as_utf8 = data.decode("utf-8", "replace")
     bad = as_utf8.count("\ufffd")
-    if bad <= max(UTF8_BAD_MIN, len(data) * UTF8_BAD_PER_MILLE // 1000):
+    non_ascii = len(data.translate(None, _ASCII))
+    if bad * 100 <= non_ascii * UTF8_BAD_PER_100_NON_ASCII:
         return Decoded(as_utf8, "utf-8", "utf-8", http_charset, declared_meta, bad)
     detected = normalize_label(detect_encoding(data))
     best: tuple[int, str, str, str] | None = None  # (errors, codec, how, text)

@@ -34,6 +34,7 @@ class Extracted:
     title: str | None
     html_lang: str | None
     deeply_nested: bool = False
+    fallback: str | None = None  # "all-text" or "trafilatura" when the main-content pass found nothing
 
 
 def looks_deeply_nested(html: str) -> bool:
@@ -62,38 +63,61 @@ def _page_facts(tree: HTMLTree) -> tuple[str | None, str | None]:
     return title or None, (lang.strip() or None) if lang else None
 
 
-def extract_resiliparse(html: str) -> Extracted:
+_RESILIPARSE_OPTS = dict(
+    preserve_formatting=True,
+    list_bullets=False,
+    alt_texts=False,
+    links=False,
+    form_fields=False,
+    noscript=False,
+    comments=True,
+)
+# When the main-content pass finds (almost) nothing on a page that has plenty of text (3 of the 60 GNE news
+# pages, all from one site, and list pages), the page is extracted again: by default as all visible text
+# (linear, the filter stage removes boilerplate lines), or by trafilatura (better text, about 30x slower per
+# page), or not at all. meta.extractor_fallback records it.
+FALLBACKS = ("all-text", "trafilatura", "none")
+FALLBACK_MAIN_CHARS = 50
+FALLBACK_ALL_CHARS = 500
+
+
+def _trafilatura_text(html: str) -> str | None:
+    try:
+        import trafilatura
+    except ImportError:
+        return None
+    return trafilatura.extract(html, include_comments=False, include_tables=True, deduplicate=False) or ""
+
+
+def extract_resiliparse(html: str, fallback: str = "all-text") -> Extracted:
     tree = HTMLTree.parse(html)
     title, lang = _page_facts(tree)
     deep = looks_deeply_nested(html)
-    text = extract_plain_text(
-        tree,
-        preserve_formatting=True,
-        main_content=not deep,
-        list_bullets=False,
-        alt_texts=False,
-        links=False,
-        form_fields=False,
-        noscript=False,
-        comments=True,
-    )
-    return Extracted(tidy(text), title, lang, deep)
+    text = tidy(extract_plain_text(tree, main_content=not deep, **_RESILIPARSE_OPTS))
+    used = None
+    if len(text) < FALLBACK_MAIN_CHARS and not deep and fallback != "none":
+        all_text = tidy(extract_plain_text(tree, main_content=False, **_RESILIPARSE_OPTS))
+        if len(all_text) >= FALLBACK_ALL_CHARS:
+            better = _trafilatura_text(html) if fallback == "trafilatura" else None
+            if better is not None and len(better) > len(text):
+                text, used = tidy(better), "trafilatura"
+            elif better is None:
+                text, used = all_text, "all-text"
+    return Extracted(text, title, lang, deep, used)
 
 
 def extract_trafilatura(html: str) -> Extracted:
-    try:
-        import trafilatura
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError(
-            "--extractor trafilatura needs trafilatura and lxml_html_clean: pip install 'corpus-tool[bench]'"
-        ) from e
     tree = HTMLTree.parse(html)
     title, lang = _page_facts(tree)
-    text = trafilatura.extract(html, include_comments=False, include_tables=True, deduplicate=False) or ""
+    text = _trafilatura_text(html)
+    if text is None:  # pragma: no cover - depends on the environment
+        raise MissingDependencyError(
+            "--extractor trafilatura needs trafilatura and lxml_html_clean: pip install 'corpus-tool[bench]'"
+        )
     return Extracted(tidy(text), title, lang)
 
 
-EXTRACTORS: dict[str, Callable[[str], Extracted]] = {
+EXTRACTORS: dict[str, Callable[..., Extracted]] = {
     "resiliparse": extract_resiliparse,
     "trafilatura": extract_trafilatura,
 }

@@ -26,7 +26,7 @@ from corpus_tool.errors import UsageError
 from corpus_tool.shards import InputShard
 from corpus_tool.stage import Stage
 from corpus_tool.stages.ingest import charset, formats
-from corpus_tool.stages.ingest.extract import DEFAULT_EXTRACTOR, EXTRACTORS, tidy
+from corpus_tool.stages.ingest.extract import DEFAULT_EXTRACTOR, EXTRACTORS, FALLBACKS, tidy
 from corpus_tool.stages.ingest.subtitles import subtitles_to_text
 from corpus_tool.stages.ingest.warc import WarcItem, WarcProblem, iter_warc
 
@@ -77,6 +77,7 @@ class IngestStage(Stage):
         text_field: str = "text",
         id_field: str = "id",
         extractor: str = DEFAULT_EXTRACTOR,
+        extraction_fallback: str = "all-text",
         files_per_shard: int = 1000,
         max_record_bytes: int = 50_000_000,
         max_doc_chars: int = 1_000_000,
@@ -90,6 +91,11 @@ class IngestStage(Stage):
         self.text_field = text_field
         self.id_field = id_field
         self.extractor_name = extractor
+        if extraction_fallback not in FALLBACKS:
+            raise UsageError(
+                f"--extraction-fallback {extraction_fallback!r}: choose one of {', '.join(FALLBACKS)}"
+            )
+        self.extraction_fallback = extraction_fallback
         self.extract = EXTRACTORS[extractor]
         self.files_per_shard = files_per_shard
         self.max_record_bytes = max_record_bytes
@@ -101,6 +107,7 @@ class IngestStage(Stage):
             "text_field": self.text_field,
             "id_field": self.id_field,
             "extractor": self.extractor_name,
+            "extraction_fallback": self.extraction_fallback,
             "files_per_shard": self.files_per_shard,
             "max_record_bytes": self.max_record_bytes,
             "max_doc_chars": self.max_doc_chars,
@@ -211,13 +218,19 @@ class IngestStage(Stage):
         self.counters[f"encoding.{decoded.encoding}"] += 1
         self.counters["html_bytes"] += len(data)
         try:
-            ex = self.extract(decoded.text)
+            if self.extractor_name == "resiliparse":
+                ex = self.extract(decoded.text, self.extraction_fallback)
+            else:
+                ex = self.extract(decoded.text)
         except RecursionError:
             return "", None, ("extraction_failed", "HTML nested too deeply")
         except Exception as e:  # noqa: BLE001 - any parser failure on one page rejects that page only
             return "", None, ("extraction_failed", f"{type(e).__name__}: {e}")
         if ex.title:
             meta["title"] = ex.title
+        if ex.fallback:
+            meta["extractor_fallback"] = ex.fallback
+            self.counters[f"extractor_fallback.{ex.fallback}"] += 1
         if ex.deeply_nested:
             meta["deeply_nested_html"] = True
             self.counters["deeply_nested_html"] += 1
