@@ -340,3 +340,14 @@ def test_help_has_examples(run_cli):
     for cmd in ("tokenize", "merge", "train-tokenizer"):
         out = run_cli(cmd, "--help").stdout.decode()
         assert "Examples" in out and "corpus-tool " + cmd in out
+
+
+def test_config_file_sets_options(tok_path, corpus, tmp_path, run_cli):
+    inp, texts = corpus
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("tokenize:\n  format: flat\n  no-eod: true\n  batch_size: 3\n", encoding="utf-8")
+    run_cli("tokenize", str(inp), "-o", str(tmp_path / "o"), "--tokenizer", str(tok_path), "-c", str(cfg))
+    hf = Tokenizer.from_file(str(tok_path))
+    ds = FlatDataset(tmp_path / "o" / "s2")
+    assert [ds[i].tolist() for i in range(len(ds))] == [hf.encode(t).ids for t in texts["s2"] if t]
+    assert ds.meta["eod"] is None

@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         no_eod: Annotated[
             bool, typer.Option("--no-eod", help="Do not append an EOD token to documents.")
         ] = False,
-        fmt: Annotated[
+        format: Annotated[
             str,
             typer.Option(
                 "--format",
@@ -116,7 +116,7 @@ def register(app: typer.Typer) -> None:
             params["tokenizer"],
             eod=params["eod"],
             append_eod=not params["no_eod"],
-            fmt=params["fmt"],
+            fmt=params["format"],
             backend=params["backend"],
             threads=int(params["threads"]),
             verify_fraction=float(params["verify_fraction"]),
