@@ -194,6 +194,9 @@ SIMP_ANY = 4  # s2t changes the character
 SIMP = 8  # canonical Simplified: s2t, s2tw and s2hk all change it (发; not 群, which Taiwan writes as is)
 
 
+_HAS_BIT = [np.array([v for v in range(16) if v & bit]) for bit in (TRAD_ANY, TRAD, SIMP_ANY, SIMP)]
+
+
 class ScriptTable:
     """Which characters mark a text as Traditional or Simplified, derived from OpenCC's own tables."""
 
@@ -230,9 +233,12 @@ class ScriptTable:
         if cps.size == 0:
             return out
         flags = self.flags[cps]
-        doc = np.repeat(np.arange(n, dtype=np.int64), np.diff(starts))
-        for j, bit in enumerate((TRAD_ANY, TRAD, SIMP_ANY, SIMP)):
-            out[:, j] = np.bincount(doc, weights=(flags & bit) > 0, minlength=n)
+        for i in range(n):
+            lo, hi = starts[i], starts[i + 1]
+            if hi > lo:
+                # flags are bit sets of 4 bits: count each of the 16 values, then sum per bit
+                values = np.bincount(flags[lo:hi], minlength=16)
+                out[i] = [values[_HAS_BIT[j]].sum() for j in range(4)]
         return out
 
 
