@@ -21,14 +21,15 @@ from corpus_tool.commands.common import (
 EPILOG = """\b
 Examples:
   corpus-tool filter normalized/ -o filtered/
+  corpus-tool filter --show-rules > my_rules.yaml     # copy the defaults
   corpus-tool filter normalized/ -o filtered/ --rules my_rules.yaml
-  corpus-tool filter --show-rules > my_rules.yaml      # copy the default rules, then edit them
   corpus-tool filter normalized/ -o filtered/ --shard-index 3 --num-shards 16
-  corpus-tool normalize docs/ -o - | corpus-tool filter - -o - --rejected rej.jsonl > kept.jsonl
+  corpus-tool filter - -o - --rejected rej.jsonl < docs.jsonl > kept.jsonl
 \b
-Rejected documents go to OUT/rejected/ with reason = the failing rule's name and reason_detail = the measured
-value against the threshold. Lines removed by cleaning rules are named in the `cleaned` column; per-rule
-counts are in OUT/manifests/*.json under stats. Rules, defaults and their sources: docs/filter.md."""
+reason = the failing rule's name; reason_detail = the measured value against
+the threshold. Lines removed by cleaning rules are named in the `cleaned`
+column; per-rule counts are in OUT/manifests/*.json under stats.
+Rules, defaults and their sources: docs/filter.md."""
 
 
 def register(app: typer.Typer) -> None:

@@ -25,31 +25,36 @@ from corpus_tool.commands.common import (
 PPL_EPILOG = """\b
 Examples:
   corpus-tool train-lm corpus_tool/data/reference -o models/lm
-  corpus-tool perplexity filtered/ -o scored/ --model models/lm            # score only: ppl column
+  corpus-tool perplexity filtered/ -o scored/ --model models/lm
   corpus-tool perplexity filtered/ -o scored/ --model models/lm --max-ppl 3000
-  corpus-tool perplexity-cutoffs filtered/ --model models/lm -o cutoffs.json
-  corpus-tool perplexity filtered/ -o scored/ --model models/lm --cutoffs cutoffs.json --drop-buckets tail
+  corpus-tool perplexity-cutoffs filtered/ --model models/lm -o cut.json
+  corpus-tool perplexity filtered/ -o scored/ --model models/lm \\
+      --cutoffs cut.json --drop-buckets tail
 \b
-Rejected documents: reason ppl_above_max, ppl_tail (or ppl_middle/ppl_head) or ppl_no_text. Details and
-measured separation (AUC): docs/perplexity.md."""
+Without --max-ppl or --drop-buckets nothing is rejected (ppl is added).
+Rejection reasons: ppl_above_max, ppl_tail (ppl_middle, ppl_head), ppl_no_text.
+Scoring, cut-offs and measured separation (AUC): docs/perplexity.md."""
 
 CUTOFF_EPILOG = """\b
 Examples:
-  corpus-tool perplexity-cutoffs filtered/ --model models/lm -o cutoffs.json
-  corpus-tool perplexity-cutoffs filtered/ --model models/lm -o cut.json --sample 50000 --tail-pct 70
+  corpus-tool perplexity-cutoffs filtered/ --model models/lm -o cut.json
+  corpus-tool perplexity-cutoffs filtered/ --model models/lm -o cut.json \\
+      --sample 50000 --head-pct 30 --tail-pct 70
 \b
-Writes {"head": P_head, "tail": P_tail, "percentiles": {...}} (cc_net's head/middle/tail split at the 30th and
-60th percentiles by default). Thresholds belong to one model: recompute them when the model changes."""
+Writes {"head": ..., "tail": ..., "percentiles": {...}}: cc_net's split at the
+30th and 60th percentiles by default. Cut-offs belong to one model: compute
+them again when the model changes."""
 
 TRAIN_EPILOG = """\b
 Examples:
-  corpus-tool train-lm corpus_tool/data/reference -o models/lm                 # the demo model
-  corpus-tool train-lm zhwiki/*.txt -o models/zhwiki-lm --order 5 --memory 4G
-  corpus-tool train-lm clean_shards/ -o models/lm --tokenizer jieba --prune "0 1 1"
+  corpus-tool train-lm corpus_tool/data/reference -o models/lm
+  corpus-tool train-lm zhwiki/ -o models/zhwiki-lm --memory 4G
+  corpus-tool train-lm shards/ -o models/lm --tokenizer jieba --prune "0 1 1"
 \b
-INPUT is .txt/.md files (one document each), Parquet shards (the text column) or directories of them.
-OUTPUT becomes a model directory: model.bin (KenLM binary) and model.json (tokenizer, order, data).
-Needs KenLM's lmplz and build_binary: `make install` or `bash scripts/build_kenlm.sh .venv` builds them."""
+INPUT: .txt/.md files (one document each), Parquet shards (text column) or
+directories of them. MODEL becomes a directory: model.bin (KenLM binary) and
+model.json (tokenizer, order, data). Needs KenLM's lmplz and build_binary:
+`make install` or `bash scripts/build_kenlm.sh .venv` builds them."""
 
 
 def register(app: typer.Typer) -> None:

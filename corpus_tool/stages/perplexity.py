@@ -68,7 +68,7 @@ class LanguageModel:
         total, count = self.doc_log_score(text)
         if count == 0:
             return None
-        return float(10.0 ** (-total / count))
+        return float(10.0 ** min(-total / count, 38.0))  # float32 range; real models stay far below
 
 
 def bucket_of(ppl: float | None, head: float, tail: float) -> str | None:
