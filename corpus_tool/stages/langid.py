@@ -5,7 +5,7 @@ labels out. Kana means the text is not Chinese or Korean; hangul means not Chine
 Han characters with no kana and no hangul means not Japanese or Korean. The ruled-out labels are removed and
 the rest renormalised, so `lang_score` is the model's probability given the script evidence. This fixes
 lid.176's habit of calling Simplified Chinese sentences Japanese (陆一跌倒在路边，沉沉的睡了起来。 is ja 0.74
-alone, zh 0.86 after the evidence) without ever letting Japanese through as Chinese. Yi-script text, which
+alone, zh 1.0 after the evidence) without ever letting Japanese through as Chinese. Yi-script text, which
 lid.176 has no label for, is labelled `ii` from its characters.
 
 fastText scores the text in pieces cut at line breaks (a Chinese line has no spaces, so a whole document
@@ -42,32 +42,10 @@ MAX_PIECE = 400  # characters: longer lines are cut
 TOP_K = 10
 
 # Label families, by the language part of the label (lid.176: `zh`; GlotLID: `cmn_Hani` -> `cmn`).
-CHINESE = frozenset(
-    {
-        "zh",
-        "zho",
-        "chi",
-        "cmn",
-        "wuu",
-        "yue",
-        "gan",
-        "hak",
-        "nan",
-        "cdo",
-        "lzh",
-        "hsn",
-        "cjy",
-        "czh",
-        "cpx",
-        "mnp",
-        "zh-cn",
-        "zh-tw",
-        "zh-hans",
-        "zh-hant",
-        "zh-yue",
-        "zh-classical",
-    }
-)
+CHINESE = frozenset((
+    "zh", "zho", "chi", "cmn", "wuu", "yue", "gan", "hak", "nan", "cdo", "lzh", "hsn", "cjy", "czh", "cpx",
+    "mnp", "zh-cn", "zh-tw", "zh-hans", "zh-hant", "zh-yue", "zh-classical",
+))  # fmt: skip
 JAPANESE = frozenset({"ja", "jpn"})
 KOREAN = frozenset({"ko", "kor"})
 # lid.176 labels that are Chinese written in Han characters and that it gives to ordinary Mandarin text
@@ -75,16 +53,14 @@ KOREAN = frozenset({"ko", "kor"})
 FOLD_INTO_ZH = ("wuu", "yue")
 
 # Script-evidence settings (docs/langid.md says where each comes from).
-KANA_SHARE = (
-    0.20  # kana / (Han + kana + hangul) at or above this: Japanese evidence (lingua ja sentences: min 0.22)
-)
+# kana / (Han + kana + hangul) at or above this: Japanese evidence (lingua's ja sentences: min 0.22)
+KANA_SHARE = 0.20
 HANGUL_SHARE = 0.10  # hangul / (Han + kana + hangul) at or above this: Korean evidence
 ZH_MIN_HAN = 10  # Han characters needed, with no kana and no hangul, for Chinese evidence...
 ZH_MIN_HAN_WITH_PUNCT = 4  # ...or this many with Chinese punctuation (，；：“”《》...)
 FOREIGN_SHARE_MAX = 0.01  # "no kana / no hangul" tolerates this share (a stray の in a long Chinese text)
-HAN_DOMINANT = (
-    0.5  # with Chinese evidence, Han / all letters at or above this rules out every non-Chinese label
-)
+# With Chinese evidence, Han / all letters at or above this rules out every non-Chinese label.
+HAN_DOMINANT = 0.5
 JA_CONFIDENT = 0.95  # ...unless there is no Chinese punctuation and the model gives Japanese this much
 YI_SHARE = 0.5  # Yi letters / all letters at or above this: the text is Yi (`ii`)
 
