@@ -276,8 +276,10 @@ def _read_member(fh, max_bytes: int) -> tuple[bytes, int, str | None] | None:
     fed = 0
     too_large = False
     started = False
+    read_size = 1 << 15  # most members are one small record: read little first, then more
     while not d.eof:
-        chunk = d.unconsumed_tail or fh.read(_CHUNK)
+        chunk = d.unconsumed_tail or fh.read(read_size)
+        read_size = min(read_size * 4, _CHUNK)
         if not d.unconsumed_tail:
             fed += len(chunk)
         if not chunk:
