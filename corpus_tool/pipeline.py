@@ -107,7 +107,8 @@ def _check_keys(data: Any, cls: type, where: str) -> dict[str, Any]:
     for key, value in data.items():
         name = str(key).replace("-", "_")
         if name not in known or name == "path":
-            raise UsageError(f"{_key(where, key)}: unknown key (known: {', '.join(sorted(known - {'path'}))})")
+            keys = ", ".join(sorted(known - {"path"}))
+            raise UsageError(f"{_key(where, key)}: unknown key (known: {keys})")
         out[name] = value
     return out
 

@@ -171,30 +171,41 @@ class SlurmCluster:
         )
 
     # -------------------------------------------------------------------------------------------- stop
+    @staticmethod
+    def _terminate(pidfiles: list[Path], timeout: float = 10) -> None:
+        pids = []
+        for pidfile in pidfiles:
+            try:
+                pid = int(pidfile.read_text().strip())
+                os.kill(pid, signal.SIGTERM)
+                pids.append(pid)
+            except (OSError, ValueError):
+                continue
+        deadline = time.time() + timeout
+        for pid in pids:
+            while time.time() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
     def stop(self) -> None:
         if self.dir is None:
             return
         env = {**os.environ, **self.env}
         if self.conf is not None:
             subprocess.run(["scancel", "--user", "root", "--full"], capture_output=True, env=env, timeout=30)
-            time.sleep(0.5)
-        for pidfile in self._pidfiles:  # slurmd, slurmctld, then munged
-            try:
-                pid = int(pidfile.read_text().strip())
-            except (OSError, ValueError):
-                continue
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-            for _ in range(50):
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
+            for _ in range(100):  # until no job is left, so that no slurmstepd outlives slurmd
+                q = subprocess.run(["squeue", "-h"], capture_output=True, text=True, env=env, timeout=30)
+                if q.returncode != 0 or not q.stdout.strip():
                     break
                 time.sleep(0.1)
-            else:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+        # slurmd and slurmctld together, then munged (the Slurm daemons need it to shut down cleanly).
+        self._terminate([p for p in self._pidfiles if p.name != "munged.pid"])
+        self._terminate([p for p in self._pidfiles if p.name == "munged.pid"])
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None

@@ -34,17 +34,45 @@ OUTPUT_SUFFIXES = (".parquet", ".bin", ".idx")
 
 
 def cli(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    from tests.conftest import corpus_tool
+    from conftest import corpus_tool
 
     return corpus_tool(*args, check=check, timeout=timeout)
 
 
-def local_sample_run(tmp: Path) -> Path:
-    """The sample pipeline (`corpus-tool init`'s config) run locally; returns its output root."""
-    out = tmp / "out"
-    cli("init", str(tmp / "pipeline.yaml"), "-o", str(out))
-    cli("run", str(tmp / "pipeline.yaml"), "--executor", "local", "--workers", "2")
-    return out
+_REFERENCE: dict[str, Path] = {}
+
+
+def pipeline_inputs(tmp: Path) -> Path:
+    """The sample corpus plus one large JSONL.zst shard (so that a worker can be caught mid-shard)."""
+    inputs = tmp / "in"
+    inputs.mkdir()
+    for p in (REPO / "corpus_tool" / "data" / "sample").iterdir():
+        (inputs / p.name).write_bytes(p.read_bytes())
+    _big_jsonl(inputs / "big.jsonl.zst", 2500)
+    return inputs
+
+
+def new_pipeline(tmp: Path, inputs: Path) -> Path:
+    """`corpus-tool init`'s config, reading `inputs`, output root tmp/out. Returns the config path."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    config = tmp / "pipeline.yaml"
+    cli("init", str(config), "-o", "out")
+    text = config.read_text(encoding="utf-8").replace('input: ["{data}/sample"]', f'input: ["{inputs}"]')
+    assert str(inputs) in text
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def reference_run(tmp_path_factory) -> tuple[Path, Path]:
+    """(inputs, output root) of one undisturbed local run, made once per test session and shared by the
+    local, killed-worker and Slurm tests as the bytes every other run must reproduce."""
+    if "root" not in _REFERENCE:
+        base = tmp_path_factory.mktemp("reference")
+        inputs = pipeline_inputs(base)
+        config = new_pipeline(base / "run", inputs)
+        cli("run", str(config), "--executor", "local", "--workers", "2")
+        _REFERENCE.update(inputs=inputs, root=base / "run" / "out")
+    return _REFERENCE["inputs"], _REFERENCE["root"]
 
 
 def output_files(root: Path) -> dict[str, bytes]:
@@ -79,7 +107,7 @@ def test_init_config_plans_every_stage_in_order(tmp_path):
     cli("init", str(tmp_path / "p.yaml"), "-o", "results")
     cfg = load_config(tmp_path / "p.yaml")
     assert cfg.output == (tmp_path / "results").resolve()
-    assert cfg.num_shards == 4 and cfg.slurm.throttle == 64
+    assert cfg.num_shards == 2 and cfg.slurm.throttle == 64
     plan = make_plan(cfg, available=ALL, check_options=False)
     labels = [s.label for s in plan.steps]
     assert labels == [
@@ -98,15 +126,15 @@ def test_init_config_plans_every_stage_in_order(tmp_path):
     ]
     steps = {s.label: s for s in plan.steps}
     root = cfg.output
-    assert steps["02-langid"].task_args(3) == [
+    assert steps["02-langid"].task_args(1) == [
         "langid",
         str(root / "01-ingest"),
         "-o",
         str(root / "02-langid"),
         "--shard-index",
-        "3",
+        "1",
         "--num-shards",
-        "4",
+        "2",
     ]
     assert steps["05-perplexity"].args[-2:] == ["--model", str(root / "models" / "lm")]
     assert steps["06-dedup-signatures"].args[:5] == [
@@ -211,13 +239,13 @@ stages:
 # ----------------------------------------------------------------------------------- local executor
 
 
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    return local_sample_run(tmp_path_factory.mktemp("sample"))
+@pytest.fixture
+def reference(tmp_path_factory):
+    return reference_run(tmp_path_factory)
 
 
-def test_local_run_produces_every_stage_and_resumes(sample_run, run_cli):
-    root = sample_run
+def test_local_run_produces_every_stage_and_resumes(reference, run_cli):
+    root = reference[1]
     for stage in (
         "01-ingest",
         "02-langid",
@@ -231,7 +259,7 @@ def test_local_run_produces_every_stage_and_resumes(sample_run, run_cli):
         assert manifests, stage
     assert list((root / "07-tokenize").glob("*.idx"))
     records = list((root / ".pipeline" / "tasks").rglob("*.json"))
-    assert len(records) == 2 + 4 * 9 + 1  # two commands, nine 4-task steps, one clusters task
+    assert len(records) == 2 + 2 * 9 + 1  # two commands, nine 2-task steps, one clusters task
     # A rerun finds everything finished and changes nothing.
     before = output_files(root)
     proc = run_cli("run", str(root.parent / "pipeline.yaml"), "--workers", "2")
@@ -283,23 +311,10 @@ def _big_jsonl(path: Path, docs: int) -> None:
     path.write_bytes(zstandard.ZstdCompressor().compress(("\n".join(lines) + "\n").encode()))
 
 
-def test_killed_worker_then_rerun_gives_identical_output(tmp_path, run_cli):
-    inputs = tmp_path / "in"
-    inputs.mkdir()
-    for p in (REPO / "corpus_tool" / "data" / "sample").iterdir():
-        (inputs / p.name).write_bytes(p.read_bytes())
-    _big_jsonl(inputs / "big.jsonl.zst", 6000)
-    template = (REPO / "corpus_tool" / "data" / "pipeline.yaml").read_text()
-    text = template.replace('input: ["{data}/sample"]', f'input: ["{inputs}"]')
-
-    ref = tmp_path / "ref"
-    ref.mkdir()
-    write_config(ref, text.replace("__OUTPUT__", "out"))
-    run_cli("run", str(ref / "pipeline.yaml"), "--workers", "2")
-
+def test_killed_worker_then_rerun_gives_identical_output(reference, tmp_path, run_cli):
+    inputs, ref = reference
     run = tmp_path / "run"
-    run.mkdir()
-    write_config(run, text.replace("__OUTPUT__", "out"))
+    new_pipeline(run, inputs)
     target = run / "out" / "03-normalize"
     proc = subprocess.Popen(
         [sys.executable, "-m", "corpus_tool", "run", str(run / "pipeline.yaml"), "--workers", "2"],
@@ -324,9 +339,10 @@ def test_killed_worker_then_rerun_gives_identical_output(tmp_path, run_cli):
     assert not (run / "out" / "04-filter").exists()
 
     proc = run_cli("run", str(run / "pipeline.yaml"), "--workers", "2")
-    assert "already finished" in proc.stderr.decode()
+    assert "01-ingest: all 2 task(s) already finished" in proc.stderr.decode()
+    assert "03-normalize: 1 task(s) (1 already finished)" in proc.stderr.decode()
     assert not list((run / "out").rglob(f".*.tmp-{killed[0]}")), "the killed task's temporary file was left"
-    compare_outputs(ref / "out", run / "out")
+    compare_outputs(ref, run / "out")
     audit = run_cli("audit", str(run / "out"))
     assert "FAIL" not in audit.stdout.decode()
 

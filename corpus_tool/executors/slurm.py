@@ -163,7 +163,7 @@ PREFIX=({_quote(plan.prefix)})
 ARGS=({_quote(step.task_args(_INDEX))})
 rm -f "$RECORD"
 {{
-  echo "# {step.label} task $I of {step.count}" \
+  echo "# {step.label} task $I of {step.count}" \\
        "(Slurm job ${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}} on $(hostname))"
   echo "# ${{PREFIX[*]}} ${{ARGS[*]}}"
 }} > "$LOG"
@@ -171,7 +171,7 @@ SECONDS=0
 "${{PREFIX[@]}}" "${{ARGS[@]}}" >> "$LOG" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ]; then
-  {shlex.quote(python)} -m corpus_tool.executors.record "$RECORD" "$SECONDS" "${{ARGS[@]}}" \
+  {shlex.quote(python)} -m corpus_tool.executors.record "$RECORD" "$SECONDS" "${{ARGS[@]}}" \\
     >> "$LOG" 2>&1 || rc=$?
 fi
 exit "$rc"
@@ -318,13 +318,20 @@ def wait(plan: Plan, submitted: list[Submitted], *, poll: float = 5.0, out: Text
             for st, _ in states:
                 counts[st] = counts.get(st, 0) + 1
         note = ", ".join(f"{n} {st.lower()}" for st, n in sorted(counts.items()))
-        labels = sorted({s.script.step.label for s in submitted if s.job_id in active})
-        line = f"waiting: {note} ({', '.join(labels)})"
+        running = sorted(
+            {
+                s.script.step.label
+                for s in submitted
+                if any(st == "RUNNING" for st, _ in active.get(s.job_id, []))
+            }
+        )
+        line = f"waiting: {note} task(s)" + (f"; running: {', '.join(running)}" if running else "")
         if line != last:
             print(line, file=out, flush=True)
             last = line
         time.sleep(poll)
     problems: list[str] = []
+    never_ran: dict[tuple[str, str], int] = {}  # (step, state and reason) -> tasks
     for s in submitted:
         step = s.script.step
         missing = [t for t in s.script.tasks if not plan.is_done(step, t)]
@@ -336,10 +343,15 @@ def wait(plan: Plan, submitted: list[Submitted], *, poll: float = 5.0, out: Text
                 continue
             st = states.get(k, {})
             state = st.get("JobState", "unknown state")
-            detail = f"exit {st['ExitCode']}" if st.get("ExitCode", "0:0") != "0:0" else st.get("Reason", "")
-            detail = "" if detail in ("None", "") else f", {detail}"
+            reason = st.get("Reason", "")
+            if state in ("CANCELLED", "PENDING") and st.get("ExitCode", "0:0") == "0:0":
+                key = (step.label, f"{state}" + (f" ({reason})" if reason not in ("", "None") else ""))
+                never_ran[key] = never_ran.get(key, 0) + 1
+                continue
+            detail = f", exit {st['ExitCode']}" if st.get("ExitCode", "0:0") != "0:0" else ""
             problems.append(
                 f"{step.label} task {task} (job {s.job_id}_{k}): {state}{detail}; "
                 f"log: {plan.log_path(step, task)}"
             )
+    problems += [f"{label}: {n} task(s) {what}" for (label, what), n in never_ran.items()]
     return problems
