@@ -167,3 +167,9 @@ def test_cli_errors(tmp_path, run_cli):
     proc = run_cli("perplexity", str(inp), "-o", str(tmp_path / "o"), "--model", str(tmp_path / "nope"),
                    check=False)
     assert proc.returncode == 2 and b"no such model" in proc.stderr and b"Traceback" not in proc.stderr
+    other = tmp_path / "not-a-model"
+    other.mkdir()
+    (other / "keep.txt").write_text("precious", encoding="utf-8")
+    proc = run_cli("train-lm", str(REFERENCE), "-o", str(other), check=False)
+    assert proc.returncode == 5 and b"not a corpus-tool model directory" in proc.stderr
+    assert (other / "keep.txt").read_text(encoding="utf-8") == "precious"
