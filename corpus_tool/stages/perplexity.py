@@ -9,6 +9,7 @@ percentiles of the document perplexities of a sample, computed by `corpus-tool p
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 from pathlib import Path
@@ -41,6 +42,7 @@ class LanguageModel:
             raise UsageError(f"{self.path}: KenLM cannot load this model ({e})") from e
         if self.tokenizer == "jieba":
             import jieba  # noqa: PLC0415
+            jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" chatter on stderr
 
             jieba.initialize()
             self._cut = jieba.cut

@@ -8,6 +8,7 @@ and the training data), so that `perplexity` tokenizes the way the model was tra
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -54,6 +55,7 @@ def tokenize_line(line: str, tokenizer: str) -> str:
     if tokenizer == "char":
         return " ".join("".join(line.split()))
     import jieba  # noqa: PLC0415
+    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" chatter on stderr
 
     return " ".join(w for w in jieba.cut("".join(line.split()), HMM=True) if w.strip())
 
