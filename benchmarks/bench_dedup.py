@@ -4,6 +4,8 @@
         builds the set with make_neardup_set.py, runs `normalize --opencc t2s` (the pipeline's order),
         then our dedup (several settings) and datatrove's MinHash (if /tmp/dt-venv exists); prints recall
         per edit kind and pair precision.
+    .venv/bin/python benchmarks/bench_dedup.py unionfind [--docs 100000000] [--pairs 20000000]
+        the clusters step's union-find and keeper choice at scale, on random pairs (time, peak RSS).
     .venv/bin/python benchmarks/bench_dedup.py speed [--docs 100000] [--peer-docs 5000]
         synthesises --docs documents from the real paragraphs (3-6 random paragraphs each, 4% of them
         edited copies of others), runs every dedup step in its own process (docs/s, MB/s, peak RSS),
@@ -279,16 +281,60 @@ def speed(a) -> None:
     (Path(a.work) / "speed.json").write_text(json.dumps(summary, indent=1))
 
 
+def unionfind(a) -> None:
+    """The clusters step's core at scale: union-find over --docs documents and --pairs random pairs (read
+    from a memory-mapped .npy in 1 M-pair chunks, as the step does), then keepers for the documents in
+    pairs."""
+    import numpy as np
+
+    from corpus_tool.stages.dedup.clusters import PAIR_CHUNK, choose_keepers, find, union_pairs
+
+    path = Path(a.work) / "unionfind-pairs.npy"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    mm = np.lib.format.open_memmap(path, mode="w+", dtype=np.int64, shape=(a.pairs, 2))
+    for s in range(0, a.pairs, 10_000_000):
+        k = min(10_000_000, a.pairs - s)
+        u = rng.integers(0, a.docs, k)
+        v = rng.integers(0, a.docs, k)
+        mm[s: s + k, 0] = np.minimum(u, v)
+        mm[s: s + k, 1] = np.maximum(u, v)
+    mm.flush()
+    del mm
+
+    def chunks():
+        m = np.load(path, mmap_mode="r")
+        for s in range(0, len(m), PAIR_CHUNK):
+            yield np.asarray(m[s: s + PAIR_CHUNK])
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    parent, touched, passes = union_pairs(a.docs, chunks)
+    t1 = time.process_time()
+    members = np.nonzero(touched)[0].astype(np.int64)
+    del touched
+    roots = find(parent, members).astype(np.int64)
+    del parent
+    keeper = choose_keepers(members, roots, rng.integers(100, 5000, len(members)).astype(np.int32))
+    status = Path("/proc/self/status").read_text().splitlines()
+    hwm = int([x for x in status if x.startswith("VmHWM")][0].split()[1]) / 1024
+    print(f"{a.docs:,} docs, {a.pairs:,} pairs: union-find {t1 - c0:.1f} s cpu in {passes} passes; "
+          f"keepers for {len(members):,} documents in {len(np.unique(keeper)):,} clusters; total "
+          f"{time.process_time() - c0:.1f} s cpu, {time.perf_counter() - t0:.1f} s wall; "
+          f"peak RSS {hwm:.0f} MB")
+    path.unlink()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["labelled", "speed"])
+    ap.add_argument("what", choices=["labelled", "speed", "unionfind"])
     ap.add_argument("--work", default="/tmp/bench-dedup")
     ap.add_argument("--per-kind", type=int, default=150)
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--shards", type=int, default=8)
     ap.add_argument("--peer-docs", type=int, default=5000)
+    ap.add_argument("--pairs", type=int, default=20_000_000)
     a = ap.parse_args()
-    labelled(a) if a.what == "labelled" else speed(a)
+    {"labelled": labelled, "speed": speed, "unionfind": unionfind}[a.what](a)
 
 
 if __name__ == "__main__":

@@ -188,6 +188,9 @@ def test_partitions_and_band_ranges_give_the_same_pairs(corpus, tmp_path):
 def test_filter_refuses_inputs_that_changed(corpus, tmp_path):
     work = tmp_path / "work"
     dedup_all(corpus, tmp_path / "out", work)
+    with pytest.raises(UsageError, match="missing here: c"):
+        run_stage(DedupFilter(str(work)), [str(corpus / "a.parquet"), str(corpus / "b.parquet")],
+                  str(tmp_path / "out2"), **ONE)
     write_shard(corpus / "c.parquet", [("new", "完全不同的内容")])
     with pytest.raises(UsageError, match="changed since"):
         run_stage(DedupFilter(str(work)), [str(corpus)], str(tmp_path / "out3"), **ONE, keep_going=False)

@@ -62,7 +62,8 @@ app = typer.Typer(
     cls=DedupGroup,
     help="Remove exact and near-duplicate documents across all shards (MinHash LSH on character 5-grams).\n\n"
     "Without a step name, runs every step: `corpus-tool dedup IN... -o OUT [--work DIR]`. "
-    "Steps: signatures (per shard) -> pairs (per band range) -> clusters (one task) -> filter (per shard).",
+    "Steps: signatures (per shard) -> pairs (per band or set of bands) -> clusters (one task) -> "
+    "filter (per shard).",
     epilog=GROUP_EPILOG,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -181,7 +182,7 @@ def pairs_cmd(
     overwrite: Overwrite = False,
     config: Config = None,
 ) -> None:
-    """Step 2, one task per range of bands: candidate pairs of documents that share a band key."""
+    """Step 2, one task per band or set of bands: candidate pairs of documents that share a band key."""
     from corpus_tool.stages.dedup.pairs import compute_pairs  # noqa: PLC0415
 
     p = resolve(ctx, SECTION)

@@ -39,6 +39,21 @@ class DedupFilter(Stage):
             self.settings
         )
 
+    def list_shards(self, inputs: list[str]) -> list[InputShard]:
+        """The input shards, which must be exactly those the signatures were made from: a shard missing here
+        could hold the kept copy of a document removed here."""
+        found = super().list_shards(inputs)
+        names = {s.name for s in found}
+        signed = {m["shard"] for m in self.work.signature_shards()}
+        if names != signed:
+            missing, extra = sorted(signed - names), sorted(names - signed)
+            raise UsageError(
+                f"{self.work.root}: the filter inputs are not the shards the signatures were made from"
+                + (f"; missing here: {', '.join(missing[:5])}" if missing else "")
+                + (f"; not in the work directory: {', '.join(extra[:5])}" if extra else "")
+            )
+        return found
+
     def _decisions(self, shard: InputShard) -> pa.Table:
         sig_manifest = self.work.sig_manifest(shard.name)
         path = self.work.decisions_path(shard.name)

@@ -1,4 +1,4 @@
-"""Step 2: LSH bands -> candidate pairs, one array task per range of bands.
+"""Step 2: LSH bands -> candidate pairs, one array task per band or set of bands.
 
 For one band, every document has one 64-bit key (a hash of its `rows` signature values). Documents with
 equal keys are candidates. Keys are sorted (numpy argsort), and every document in a run of equal keys is
@@ -41,8 +41,9 @@ VERIFY_CHUNK = 1 << 20
 
 
 def my_bands(names: list[str], index: int, count: int) -> list[str]:
-    """Contiguous ranges: task i of n takes the i-th of n nearly equal slices of the band list."""
-    return [str(x) for x in np.array_split(np.array(names, dtype=object), count)[index]]
+    """Task i of n takes the band units whose position is i modulo n (as shards are assigned), so any
+    array size from 1 to the number of units works and every unit goes to exactly one task."""
+    return [b for i, b in enumerate(names) if i % count == index]
 
 
 def compute_pairs(

@@ -30,7 +30,7 @@ def cluster_report(work: str, limit: int = 20, preview: int = 60, min_size: int 
     firsts = np.unique(cluster, return_index=True)[1]
     order = np.lexsort((cluster[firsts], -size[firsts]))
     chosen = set(cluster[firsts][order][: limit if limit > 0 else None].tolist())
-    rows = [r for r in table.to_pylist() if r["cluster"] in chosen]
+    rows = table.filter(pc.is_in(table.column("cluster"), pa.array(sorted(chosen), pa.int64()))).to_pylist()
     inputs = {m["shard"]: m["input"]["path"] for m in wd.signature_shards()}
     texts = _read_rows(inputs, rows, preview)
     by_cluster: dict[int, list[dict]] = {}
