@@ -541,7 +541,8 @@ def letterless_lines_rule(max_line_chars: int = 40) -> Checker:
 
 @rule_kind("stop_words")
 def stop_words_rule(
-    words: list[str], min_distinct: int = 2, max_windows: int = 24, window: int = 4
+    base: Any = None, words: list[str] | None = None, wordlist: str | None = None, min_distinct: int = 2,
+    max_windows: int = 24, window: int = 4,
 ) -> Checker:
     """At least min_distinct different stop words occur as jieba words.
 
@@ -550,6 +551,11 @@ def stop_words_rule(
     count. The segmentation of a short window can differ from that of the whole text at the window's
     edges; with 4 characters of context either side it rarely does for the word in the middle.
     """
+    words = list(words or [])
+    if wordlist:
+        words += read_word_list(base / wordlist)
+    if not words:
+        raise UsageError("stop_words needs `words` or `wordlist`")
     targets = sorted(set(words), key=len, reverse=True)
     pattern = literal_trie_regex(targets, lowercase=False)
     import jieba  # noqa: PLC0415 - heavy import, only when the rule is used
