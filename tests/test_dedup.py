@@ -229,3 +229,16 @@ def test_cli_help_and_errors(run_cli, tmp_path):
         assert step in text
     proc = run_cli("dedup", "clusters", str(tmp_path / "nowhere"), check=False)
     assert proc.returncode == 2 and b"dedup signatures" in proc.stderr
+
+
+def test_one_config_section_serves_every_step(corpus, tmp_path, run_cli):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("dedup:\n  ngram: 4\n  verify-threshold: 0.7\n  partitions: 2\n", encoding="utf-8")
+    work = tmp_path / "work"
+    run_cli("dedup", "signatures", str(corpus), "-o", str(work), "-c", str(cfg))
+    assert json.loads((work / "config.json").read_text())["ngram"] == 4
+    run_cli("dedup", "pairs", str(work), "-c", str(cfg))
+    assert json.loads((work / "pairs" / "manifests" / "band-000.json").read_text())["verify_threshold"] == 0.7
+    cfg.write_text("dedup:\n  ngramz: 4\n", encoding="utf-8")
+    proc = run_cli("dedup", "pairs", str(work), "-c", str(cfg), check=False)
+    assert proc.returncode == 2 and b"unknown option 'ngramz'" in proc.stderr

@@ -22,10 +22,11 @@ from corpus_tool.commands.common import (
     Overwrite,
     Rejected,
     ShardIndex,
+    load_yaml,
     report,
-    resolve,
     run_kwargs,
 )
+from corpus_tool.errors import UsageError
 
 DEFAULT_STEP = "run"
 DEFAULT_VERIFY = 0.6
@@ -87,8 +88,33 @@ Work = Annotated[str, typer.Argument(help="The dedup work directory (written by 
                                      show_default=False)]
 
 
+# Every option of every dedup step: a `dedup:` section of -c config.yaml may hold all of them, and each step
+# takes the ones it has (any other key is still an error).
+_ALL_STEP_OPTIONS = {"work", "ngram", "tokenizer", "bands", "rows", "seed", "verify_threshold", "partitions",
+                     "shard_index", "num_shards", "overwrite", "batch_size", "rejected", "output", "inputs",
+                     "limit", "preview"}
+
+
+def _resolve(ctx: typer.Context) -> dict:
+    """`resolve` for the dedup steps: options that belong to another dedup step are skipped, not refused."""
+    config = ctx.params.get("config")
+    if not config:
+        return dict(ctx.params)
+    data = load_yaml(Path(config))
+    section = data.get(SECTION) if isinstance(data.get(SECTION), dict) else data
+    params = dict(ctx.params)
+    for key, value in section.items():
+        name = str(key).replace("-", "_")
+        if name not in params or name == "config":
+            if name in _ALL_STEP_OPTIONS or isinstance(value, dict):
+                continue
+            raise UsageError(f"{config}: unknown option {key!r} for dedup {ctx.info_name}")
+        if ctx.get_parameter_source(name) in (click.core.ParameterSource.DEFAULT, None):
+            params[name] = value
+    return params
+
+
 def _settings(p: dict):
-    from corpus_tool.errors import UsageError  # noqa: PLC0415
     from corpus_tool.stages.dedup.hashing import ShingleSettings  # noqa: PLC0415
 
     if p["tokenizer"] not in ("char", "jieba"):
@@ -123,11 +149,9 @@ def run_all(
     from corpus_tool.stages.dedup.pairs import compute_pairs  # noqa: PLC0415
     from corpus_tool.stages.dedup.signatures import compute_signatures  # noqa: PLC0415
 
-    p = resolve(ctx, SECTION)
+    p = _resolve(ctx)
     if p["work"] is None:
         if p["output"] == "-":
-            from corpus_tool.errors import UsageError  # noqa: PLC0415
-
             raise UsageError("with -o - give --work DIR for the dedup work files")
         p["work"] = str(Path(p["output"]) / "dedup-work")
     local = {"shard_index": 0, "num_shards": 1, "overwrite": bool(p["overwrite"])}
@@ -160,7 +184,7 @@ def signatures_cmd(
     """Step 1, one task per shard: MinHash signatures, LSH band keys and exact-text hashes."""
     from corpus_tool.stages.dedup.signatures import compute_signatures  # noqa: PLC0415
 
-    p = resolve(ctx, SECTION)
+    p = _resolve(ctx)
     report(compute_signatures(
         p["inputs"], p["output"], _settings(p), shard_index=p["shard_index"], num_shards=p["num_shards"],
         overwrite=bool(p["overwrite"]), batch_size=int(p["batch_size"]),
@@ -185,7 +209,7 @@ def pairs_cmd(
     """Step 2, one task per band or set of bands: candidate pairs of documents that share a band key."""
     from corpus_tool.stages.dedup.pairs import compute_pairs  # noqa: PLC0415
 
-    p = resolve(ctx, SECTION)
+    p = _resolve(ctx)
     report(compute_pairs(
         p["work"], shard_index=p["shard_index"], num_shards=p["num_shards"], overwrite=bool(p["overwrite"]),
         partitions=int(p["partitions"]), verify_threshold=float(p["verify_threshold"]) or None,
@@ -202,7 +226,7 @@ def clusters_cmd(
     """Step 3, one task: connected components over all pairs; which document of each cluster stays."""
     from corpus_tool.stages.dedup.clusters import compute_clusters  # noqa: PLC0415
 
-    p = resolve(ctx, SECTION)
+    p = _resolve(ctx)
     report(compute_clusters(p["work"], overwrite=bool(p["overwrite"])))
 
 
@@ -225,7 +249,7 @@ def filter_cmd(
     from corpus_tool.runner import run_stage  # noqa: PLC0415
     from corpus_tool.stages.dedup.filter import DedupFilter  # noqa: PLC0415
 
-    p = resolve(ctx, SECTION)
+    p = _resolve(ctx)
     report(run_stage(DedupFilter(p["work"]), p["inputs"], p["output"], **run_kwargs(p)))
 
 
