@@ -39,18 +39,31 @@ class AuditResult:
         return ok
 
 
+def _plan(root: Path) -> dict:
+    try:
+        return json.loads((root / STATE_DIR / "plan.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def rebase(root: Path, recorded: str | Path) -> Path:
+    """A path recorded in the plan or a manifest (absolute, under the run's output root at the time), under
+    `root` now: a copied or moved output root is audited on its own files, never on the original's."""
+    p = Path(recorded)
+    old = _plan(root).get("root")
+    if old and p.is_absolute() and p.is_relative_to(old):
+        return root / p.relative_to(old)
+    return p
+
+
 def stage_dirs(root: Path) -> list[Path]:
-    """Document stage folders in pipeline order."""
-    plan = root / STATE_DIR / "plan.json"
+    """Document stage folders in pipeline order (from the plan, else every folder with manifests/)."""
+    root = Path(root).resolve()
     dirs: list[Path] = []
-    if plan.exists():
-        try:
-            steps = json.loads(plan.read_text(encoding="utf-8"))["steps"]
-            dirs = [Path(s["output"]) for s in steps if s.get("documents")]
-        except (OSError, ValueError, KeyError, TypeError):
-            dirs = []
-        # The plan records absolute paths; a moved output root still audits.
-        dirs = [d if d.exists() else root / d.name for d in dirs]
+    try:
+        dirs = [rebase(root, s["output"]) for s in _plan(root).get("steps", []) if s.get("documents")]
+    except (KeyError, TypeError):
+        dirs = []
     if not dirs:
         dirs = sorted(p for p in root.iterdir() if (p / shards.MANIFEST_DIR).is_dir())
     return [d for d in dirs if (d / shards.MANIFEST_DIR).is_dir()]
@@ -84,6 +97,7 @@ def _rows(path: Path) -> int | None:
 
 def audit(root: Path) -> AuditResult:
     result = AuditResult()
+    root = Path(root).resolve()
     dirs = stage_dirs(root)
     result.check(bool(dirs), f"{root}: has document stage folders", "no folder with manifests/ found")
     previous: tuple[Path, dict[str, dict]] | None = None
@@ -112,11 +126,11 @@ def _audit_stage(root: Path, d: Path, manifests: dict[str, dict], result: AuditR
         parquet_kept = 0
         has_parquet_kept = False
         for desc, side in files:
-            problem = _file_problem(d, desc)
+            problem = _file_problem(root, desc)
             if problem:
                 bad_files.append(f"{shard}: {problem}")
                 continue
-            path = _locate(d, desc["path"])
+            path = rebase(root, desc["path"])
             rows = _rows(path)
             if side == "rejected" and rows is not None and rows != docs.get("rejected"):
                 bad_files.append(
@@ -134,9 +148,7 @@ def _audit_stage(root: Path, d: Path, manifests: dict[str, dict], result: AuditR
                 f"{shard}: kept Parquet has {parquet_kept} rows, manifest says {docs.get('kept')}"
             )
         for desc in m.get("inputs") or []:
-            p = Path(desc.get("path", ""))
-            if not p.exists():
-                p = _locate(root, str(p))
+            p = rebase(root, desc.get("path", ""))
             if not p.exists():
                 bad_inputs.append(f"{shard}: input {desc.get('path')} is gone")
             elif desc.get("sha256") and shards.file_digest(p) != desc["sha256"]:
@@ -159,23 +171,15 @@ def _audit_stage(root: Path, d: Path, manifests: dict[str, dict], result: AuditR
     _audit_ids(d, name, manifests, result)
 
 
-def _locate(base: Path, recorded: str) -> Path:
-    """A file named in a manifest: as recorded, else by name under `base` (an output root that moved)."""
-    p = Path(recorded)
-    if p.exists():
-        return p
-    for candidate in (base / p.name, base / shards.REJECTED_DIR / p.name, base / p.parent.name / p.name):
-        if candidate.exists():
-            return candidate
-    return p
-
-
-def _file_problem(d: Path, desc: dict) -> str | None:
-    path = _locate(d, desc.get("path", ""))
+def _file_problem(root: Path, desc: dict) -> str | None:
+    path = rebase(root, desc.get("path", ""))
     if not path.exists():
         return f"{desc.get('path')} is missing"
     if desc.get("bytes") is not None and path.stat().st_size != desc["bytes"]:
-        return f"{path.name} is {path.stat().st_size} bytes, manifest says {desc['bytes']}"
+        return (
+            f"{path.name} changed: {path.stat().st_size} bytes, manifest says {desc['bytes']} "
+            "(so its sha256 differs too)"
+        )
     if desc.get("sha256") and shards.file_digest(path) != desc["sha256"]:
         return f"{path.name} sha256 differs from the manifest"
     return None

@@ -57,7 +57,7 @@ class Summary:
 
 
 def summarize(root: Path) -> Summary:
-    root = Path(root)
+    root = Path(root).resolve()
     funnel: list[StageFunnel] = []
     dists: dict[str, dict[str, np.ndarray]] = {}
     summary = Summary(root, funnel, dists)
@@ -286,6 +286,9 @@ def _plots(s: Summary, out: Path) -> list[tuple[str, Path]]:
             ax.barh(range(len(rows)), [n for _, n in rows])
             ax.set_yticks(range(len(rows)), [r for r, _ in rows], fontsize=8)
             ax.invert_yaxis()
+            counts = [n for _, n in rows]
+            if max(counts) > 50 * max(1, min(counts)):
+                ax.set_xscale("log")  # one dominant reason must not hide the others
             ax.set_xlabel("documents rejected")
             save(fig, "rejections", "Rejections by stage and reason")
 

@@ -1,0 +1,222 @@
+"""report and audit on a real run of the sample pipeline (shared with tests/test_pipeline.py)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+from test_pipeline import reference_run
+
+from corpus_tool import shards
+from corpus_tool.report import read_idx
+
+
+@pytest.fixture
+def run_copy(tmp_path_factory, tmp_path):
+    """A private copy of the reference run (tests may tamper with it)."""
+    _, root = reference_run(tmp_path_factory)
+    copy = tmp_path / "out"
+    shutil.copytree(root, copy)
+    return copy
+
+
+def _manifest_totals(stage_dir: Path) -> dict[str, int]:
+    totals = {"in": 0, "kept": 0, "rejected": 0}
+    for m in (stage_dir / "manifests").glob("*.json"):
+        docs = json.loads(m.read_text())["docs"]
+        for k in totals:
+            totals[k] += docs[k]
+    return totals
+
+
+def test_report_funnel_distributions_and_html(run_copy, run_cli, tmp_path):
+    root = run_copy
+    proc = run_cli("report", str(root), "-o", str(tmp_path / "report"))
+    text = proc.stdout.decode()
+    # The funnel on the terminal has every stage with the manifests' counts.
+    for stage in (
+        "01-ingest",
+        "02-langid",
+        "03-normalize",
+        "04-filter",
+        "05-perplexity",
+        "06-dedup",
+        "07-tokenize",
+    ):
+        t = _manifest_totals(root / stage)
+        assert re.search(
+            rf"^{stage}\s+\d+\s+{t['in']:,}\s+{t['kept']:,}\s+{t['rejected']:,}\s", text, re.M
+        ), (
+            stage,
+            text,
+        )
+    assert re.search(r"rejected: .*lang_", text)  # langid rejections by reason
+    assert re.search(r"rejected: .*duplicate", text)  # dedup rejections by reason
+    idx_tokens = sum(int(read_idx(p)[0].sum()) for p in (root / "07-tokenize").glob("*.idx"))
+    assert f"tokens: {idx_tokens:,} in" in text
+
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    dists = summary["distributions"]
+    for name in ("length (characters)", "lang_score", "ppl", "duplicate cluster size", "tokens per document"):
+        assert name in dists and all(s["n"] > 0 for s in dists[name].values()), name
+    kept_final = _manifest_totals(root / "07-tokenize")["kept"]
+    assert dists["tokens per document"]["07-tokenize"]["n"] == kept_final
+    dedup_rejected = _manifest_totals(root / "06-dedup")["rejected"]
+    # Every dedup-rejected document is in exactly one cluster, with its kept document.
+    assert dists["duplicate cluster size"]["06-dedup"]["n"] >= 1
+    assert summary["funnel"][5]["docs_rejected"] == dedup_rejected
+
+    # The HTML page is self-contained: every plot is an embedded PNG that decodes to a real picture.
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "<table>" in page and "06-dedup" in page
+    assert not re.search(r'src="(?!data:)', page), "the page refers to an outside file"
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) >= 7  # funnel, rejections, five distributions
+    for b64 in images:
+        img = Image.open(io.BytesIO(base64.b64decode(b64)))
+        img.load()
+        assert img.width > 300 and img.height > 200
+        assert len(set(np.asarray(img.convert("L")).ravel().tolist())) > 10  # not a blank picture
+    assert len(list((tmp_path / "report").glob("*.png"))) == len(images)
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def test_report_opens_in_a_headless_browser(run_copy, run_cli, tmp_path):
+    """The page renders in a real browser with every image decoded (Debian's chromium, headless)."""
+    browser = _chromium()
+    if browser is None:
+        pytest.skip(
+            "chromium is not installed (apt-get install chromium); the HTML and every embedded image "
+            "are still parsed and decoded by test_report_funnel_distributions_and_html"
+        )
+    run_cli("report", str(root := run_copy), "-o", str(tmp_path / "report"))
+    page = (tmp_path / "report" / "index.html").read_text()
+    # A copy of the page with a probe that writes, once loaded, how many images decoded with a size.
+    probe = (
+        "<script>window.addEventListener('load', () => {const imgs = [...document.images];"
+        "document.body.setAttribute('data-probe', imgs.length + ':' + "
+        "imgs.filter(i => i.complete && i.naturalWidth > 0).length);});</script></body>"
+    )
+    probed = tmp_path / "probe.html"
+    probed.write_text(page.replace("</body>", probe), encoding="utf-8")
+    args = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--virtual-time-budget=10000",
+    ]
+    dom = subprocess.run([*args, "--dump-dom", probed.as_uri()], capture_output=True, text=True, timeout=120)
+    m = re.search(r'data-probe="(\d+):(\d+)"', dom.stdout)
+    assert m, f"chromium did not load the page: {dom.stderr[-2000:]}"
+    total, decoded = int(m.group(1)), int(m.group(2))
+    assert total >= 7 and decoded == total
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [
+            *args,
+            f"--screenshot={shot}",
+            "--window-size=1200,2400",
+            (tmp_path / "report" / "index.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    img = np.asarray(Image.open(shot).convert("L"))
+    assert img.shape[0] >= 2000 and (img < 128).mean() > 0.01  # text and plots, not a blank page
+    assert root.exists()
+
+
+def test_audit_passes_on_a_good_run(run_copy, run_cli):
+    proc = run_cli("audit", str(run_copy))
+    out = proc.stdout.decode()
+    assert "FAIL" not in out
+    for stage in ("01-ingest", "04-filter", "06-dedup", "07-tokenize"):
+        assert re.search(rf"ok\s+{stage}: in == kept \+ rejected", out), stage
+    assert re.search(r"ok\s+06-dedup: no document id twice", out)
+    assert re.search(r"ok\s+07-tokenize: reads exactly what 06-dedup kept", out)
+
+
+def _rewrite(path: Path, table: pa.Table) -> None:
+    pq.write_table(table, path, compression="zstd")
+
+
+def _fix_manifest(stage_dir: Path, shard: str, kept_delta: int = 0) -> None:
+    """Make a shard's manifest describe its (tampered) files again: only the deeper checks can fail."""
+    mpath = stage_dir / "manifests" / f"{shard}.json"
+    m = json.loads(mpath.read_text())
+    m["outputs"]["kept"] = [shards.describe_file(stage_dir / f"{shard}.parquet")]
+    m["docs"]["kept"] += kept_delta
+    m["docs"]["in"] += kept_delta
+    mpath.write_text(json.dumps(m))
+
+
+def _audit_fails(run_cli, root: Path, *patterns: str) -> str:
+    proc = run_cli("audit", str(root), check=False)
+    out = proc.stdout.decode()
+    assert proc.returncode == 1, out
+    failures = [line for line in out.splitlines() if line.startswith("FAIL")]
+    for pattern in patterns:
+        assert any(re.search(pattern, line) for line in failures), (pattern, failures)
+    return out
+
+
+def test_audit_fails_on_a_changed_shard(run_copy, run_cli):
+    d = run_copy / "04-filter"
+    shard = sorted(p.stem for p in d.glob("*.parquet") if pq.read_metadata(p).num_rows > 1)[0]
+    table = pq.read_table(d / f"{shard}.parquet")
+    _rewrite(d / f"{shard}.parquet", table.slice(1))  # one document silently lost
+    _audit_fails(
+        run_cli,
+        run_copy,
+        rf"04-filter: manifests match their files.*{shard}.*sha256",
+        rf"05-perplexity: inputs unchanged.*{shard}.parquet changed",
+    )
+
+
+def test_audit_fails_when_counts_do_not_add_up(run_copy, run_cli):
+    mpath = (
+        run_copy
+        / "02-langid"
+        / "manifests"
+        / sorted(p.name for p in (run_copy / "02-langid" / "manifests").iterdir())[0]
+    )
+    m = json.loads(mpath.read_text())
+    m["docs"]["in"] += 1
+    mpath.write_text(json.dumps(m))
+    _audit_fails(run_cli, run_copy, r"02-langid: in == kept \+ rejected.*in \d+, kept")
+
+
+def test_audit_fails_on_a_duplicated_document_id(run_copy, run_cli):
+    d = run_copy / "06-dedup"
+    names = sorted(p.stem for p in d.glob("*.parquet") if pq.read_metadata(p).num_rows > 0)
+    a, b = pq.read_table(d / f"{names[0]}.parquet"), pq.read_table(d / f"{names[1]}.parquet")
+    _rewrite(d / f"{names[0]}.parquet", pa.concat_tables([a, b.slice(0, 1).cast(a.schema)]))
+    _fix_manifest(d, names[0], kept_delta=1)
+    dup_id = b.column("id")[0].as_py()
+    _audit_fails(run_cli, run_copy, rf"06-dedup: no document id twice.*{re.escape(dup_id)} x2")
+
+
+def test_audit_fails_on_a_shard_without_manifest(run_copy, run_cli):
+    d = run_copy / "03-normalize"
+    shard = sorted(p.stem for p in d.glob("*.parquet"))[0]
+    (d / "manifests" / f"{shard}.json").unlink()
+    _audit_fails(run_cli, run_copy, rf"03-normalize: no shard without a manifest.*{shard}.parquet")
