@@ -27,6 +27,25 @@ _HEADER_LIMIT = 64 << 10
 _WARC_LINE = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
 
 
+def _find_warc_line(data: bytes, start: int = 0) -> int:
+    """Index of the next `WARC/1.0` or `WARC/1.1` line at or after `start`, or -1. (bytes.find is ~10x faster
+    than a regex that starts with an alternation.)"""
+    i = data.find(b"WARC/1.", start)
+    while i != -1:
+        if (
+            (i == 0 or data[i - 1] == 0x0A)
+            and data[i + 7 : i + 8] in (b"0", b"1")
+            and data[i + 8 : i + 9]
+            in (
+                b"\r",
+                b"\n",
+            )
+        ):
+            return i
+        i = data.find(b"WARC/1.", i + 1)
+    return -1
+
+
 @dataclass
 class WarcProblem:
     offset: int
@@ -134,9 +153,8 @@ def _iter_plain(fh, base: int, max_record_bytes: int, resync: bool) -> Iterator[
             )
             return
         # A record cut short and followed by the next one: the block swallowed the next header.
-        m = _WARC_LINE.search(block, 1)
-        if m is not None and headers.get("warc-type") != "resource":
-            cut = m.start() + (1 if block[m.start() : m.start() + 1] == b"\n" else 0)
+        cut = _find_warc_line(block, 1)
+        if cut != -1 and headers.get("warc-type") != "resource":
             yield WarcProblem(
                 base + pos,
                 "corrupt_record",
@@ -165,10 +183,9 @@ def _seek_next_header(fh, start: int) -> bool:
         if not chunk:
             return False
         data = carry + chunk
-        m = _WARC_LINE.search(data)
-        if m is not None:
-            at = offset - len(carry) + m.start() + (1 if data[m.start() : m.start() + 1] == b"\n" else 0)
-            fh.seek(at)
+        i = _find_warc_line(data)
+        if i != -1:
+            fh.seek(offset - len(carry) + i)
             return True
         carry = data[-16:]
         offset += len(chunk)
