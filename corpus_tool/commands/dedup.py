@@ -22,6 +22,7 @@ from corpus_tool.commands.common import (
     Overwrite,
     Rejected,
     ShardIndex,
+    _coerce,
     load_yaml,
     report,
     run_kwargs,
@@ -109,8 +110,9 @@ def _resolve(ctx: typer.Context) -> dict:
             if name in _ALL_STEP_OPTIONS or isinstance(value, dict):
                 continue
             raise UsageError(f"{config}: unknown option {key!r} for dedup {ctx.info_name}")
-        if ctx.get_parameter_source(name) in (click.core.ParameterSource.DEFAULT, None):
-            params[name] = value
+        source = ctx.get_parameter_source(name)  # compared by name, as in common.resolve (typer's own click)
+        if source is None or getattr(source, "name", "") in ("DEFAULT", "DEFAULT_MAP"):
+            params[name] = _coerce(ctx, name, value, f"{config}: option {key!r}")
     return params
 
 
