@@ -151,6 +151,17 @@ def test_sentences_mentioning_markers_are_not_removed(rules):
     assert v.reason is None and v.cleaned == [] and v.text == text
 
 
+def test_weak_markers_need_to_dominate_the_line(rules):
+    # headings and table cells of a technical manual mention 登录/用户名/分享 and stay; widget lines go
+    kept_lines = ["1.4.1. 登录 shell", "6.3.2. 远程主机上的用户名", "10.1.9. 网络上的数据分享"]
+    widget_lines = ["登录/注册", "新浪微博微信QQ空间", "查看回复 1 举报", "分享"]
+    text = "\n".join([CLEAN, *kept_lines, PROSE_2, *widget_lines])
+    v = verdict(rules, text)
+    assert v.reason is None, (v.reason, v.detail)
+    assert v.cleaned == ["boilerplate_lines"]
+    assert v.text == "\n".join([CLEAN, *kept_lines, PROSE_2])
+
+
 def test_han_is_never_a_symbol():
     # data-juicer counts 一 上 士 as special characters; we must not
     doc = flt.DocView("一上士" * 50)

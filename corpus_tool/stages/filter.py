@@ -483,18 +483,37 @@ def word_density_rule(base: Any, wordlist: str, max_density: float, min_distinct
 
 @rule_kind("boilerplate_lines")
 def boilerplate_lines_rule(
-    base: Any, patterns: list[str] | None = None, wordlist: str | None = None, max_line_chars: int = 40,
+    base: Any, patterns: list[str] | None = None, wordlist: str | None = None,
+    weak_wordlist: str | None = None, weak_min_coverage: float = 0.5, max_line_chars: int = 40,
     max_removed_frac: float = 0.5, spare_sentences: bool = True,
 ) -> Checker:
-    """Cleaner: remove short lines containing a boilerplate marker; reject when more than max_removed_frac
-    of the non-empty lines would go (a navigation-only page). With spare_sentences, a line that ends in a
-    Chinese full stop (。！？) is prose, not a menu, and stays."""
+    """Cleaner: remove short lines that are page furniture; reject when more than max_removed_frac of the
+    non-empty lines would go (a navigation-only page).
+
+    A short line (<= max_line_chars) goes when it contains a strong marker (`wordlist`, `patterns`: 上一篇,
+    版权所有, 返回顶部 ...) or when weak markers (`weak_wordlist`: 登录, 分享, 评论 ...) cover at least
+    weak_min_coverage of its non-space characters. With spare_sentences, a line ending in a Chinese full
+    stop (。！？) is prose, not a menu, and stays.
+    """
     markers = list(patterns or [])
     if wordlist:
         markers += read_word_list(base / wordlist)
-    if not markers:
-        raise UsageError("boilerplate_lines needs `patterns` or `wordlist`")
-    pattern = literal_trie_regex(markers)
+    weak = read_word_list(base / weak_wordlist) if weak_wordlist else []
+    if not markers and not weak:
+        raise UsageError("boilerplate_lines needs `patterns`, `wordlist` or `weak_wordlist`")
+    strong_re = literal_trie_regex(markers) if markers else None
+    weak_re = literal_trie_regex(weak) if weak else None
+
+    def is_furniture(s: str) -> bool:
+        low = s.lower()
+        if strong_re is not None and strong_re.search(low):
+            return True
+        if weak_re is not None:
+            hits = weak_re.findall(low)
+            if hits:
+                visible = len(s) - s.count(" ") - s.count("\t")
+                return sum(len(h) for h in hits) >= weak_min_coverage * max(visible, 1)
+        return False
 
     def check(doc: DocView) -> str | Cleaned | None:
         raw = doc.text.split("\n")
@@ -505,7 +524,7 @@ def boilerplate_lines_rule(
             if s:
                 nonempty += 1
                 if (len(s) <= max_line_chars and not (spare_sentences and s[-1] in "。！？")
-                        and pattern.search(s.lower())):
+                        and is_furniture(s)):
                     removed += 1
                     continue
             keep.append(line)
