@@ -71,6 +71,16 @@ def test_signatures_do_not_depend_on_the_batch_or_run():
     assert not np.array_equal(other_seed.sig, together.sig)
 
 
+def test_signatures_are_pinned():
+    """Integer-only hashing seeded by splitmix64: these values must not change between machines or numpy
+    versions (a work directory can be filled by array tasks on different nodes)."""
+    bs = batch_signatures([ARTICLE, "短"], S)
+    assert bs.sig[0, :6].tolist() == [121789121, 2356547500, 970606042, 333648320, 1059595037, 419889072]
+    assert bs.sig[1, :3].tolist() == [180543466] * 3  # one shingle, densified into every bin
+    assert int(bs.bands[0, 0]) == 3705526987673265771
+    assert int(bs.exact[0]) == 14553465813242444455
+
+
 def test_short_and_empty_documents():
     bs = batch_signatures(["", "。。", "短", "短文", "短文本"], S)
     assert bs.n_shingles.tolist() == [0, 0, 1, 1, 1]

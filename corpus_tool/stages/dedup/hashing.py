@@ -119,19 +119,26 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
     return z
 
 
+def seeded_stream(seed: int, purpose: int, k: int) -> np.ndarray:
+    """k uint64 values from splitmix64 over (seed, purpose): plain integer arithmetic, so the constants (and
+    every signature) are the same on every machine and numpy version (numpy's Generator streams are not
+    promised to stay the same across versions)."""
+    start = splitmix64(np.array([(seed * 0x100000001B3 + purpose) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
+    with np.errstate(over="ignore"):
+        states = start + np.arange(1, k + 1, dtype=np.uint64) * U64(0x9E3779B97F4A7C15)
+    return splitmix64(states)
+
+
 @lru_cache(maxsize=16)
 def _constants(seed: int, ngram: int, num_perm: int, rows: int) -> dict[str, np.ndarray]:
-    rng = np.random.Generator(np.random.PCG64(seed))
-    odd = lambda k: rng.integers(1, 2**63, size=k, dtype=np.uint64) * U64(2) + U64(1)  # noqa: E731
-    dens = np.empty((DENSIFY_ATTEMPTS, num_perm), dtype=np.int64)
-    for t in range(DENSIFY_ATTEMPTS):
-        dens[t] = rng.integers(0, num_perm, size=num_perm)
+    dens = (seeded_stream(seed, 5, DENSIFY_ATTEMPTS * num_perm) % U64(num_perm)).astype(np.int64)
     return {
-        "position": odd(ngram),  # multipliers of the n-gram positions
-        "salt": rng.integers(0, 2**63, size=1, dtype=np.uint64),
-        "band": odd(rows),  # multipliers of the rows within a band
-        "band_salt": rng.integers(0, 2**63, size=1, dtype=np.uint64),
-        "densify": dens,
+        "position": seeded_stream(seed, 1, ngram) | U64(1),  # odd multipliers of the n-gram positions
+        "salt": seeded_stream(seed, 2, 1),
+        "band": seeded_stream(seed, 3, rows) | U64(1),  # odd multipliers of the rows within a band
+        "band_salt": seeded_stream(seed, 4, 1),
+        "bin_salt": seeded_stream(seed, 6, 1),
+        "densify": dens.reshape(DENSIFY_ATTEMPTS, num_perm),
     }
 
 
@@ -179,7 +186,7 @@ def signatures(shingles: np.ndarray, doc_of: np.ndarray, n_docs: int, num_perm: 
     A document without shingles gets all 0xFFFFFFFF (and an EMPTY_BAND key, so it never matches).
     """
     k = _constants(seed, 1, num_perm, 1)
-    h = splitmix64(shingles ^ k["salt"][0])  # re-mix with the seed: independent of the n-gram hash
+    h = splitmix64(shingles ^ k["bin_salt"][0])  # re-mix with the seed: independent of the n-gram hash
     bins = (((h >> U64(32)) * U64(num_perm)) >> U64(32)).astype(np.int64)
     values = (h & MASK32).astype(np.uint32)
     flat = np.full(n_docs * num_perm, 0xFFFFFFFF, dtype=np.uint32)
