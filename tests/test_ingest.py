@@ -436,3 +436,41 @@ def gzip_member(data: bytes) -> bytes:
     import gzip
 
     return gzip.compress(data, mtime=0)
+
+
+def test_extraction_fallback_when_main_content_is_empty(tmp_path, run_cli):
+    # All the text sits in a "sidebar": resiliparse's main-content pass drops it.
+    body = "".join(f"<p>这是一段很长的正文内容，第{i}段，讲述了城市交通的变化。</p>" for i in range(30))
+    (tmp_path / "side.html").write_text(
+        f'<html><body><div class="sidebar">{body}</div></body></html>', "utf-8"
+    )
+    out = tmp_path / "out"
+    run_cli("ingest", str(tmp_path / "side.html"), "-o", str(out))
+    (doc,) = read_docs(out, "side")
+    assert "第29段" in doc["text"] and json.loads(doc["meta"])["extractor_fallback"] == "all-text"
+    out2 = tmp_path / "out2"
+    run_cli("ingest", str(tmp_path / "side.html"), "-o", str(out2), "--extraction-fallback", "none")
+    assert [r["reason"] for r in read_rejected(out2, "side")] == ["empty_after_extraction"]
+
+
+def test_parquet_input_keeps_ids(tmp_path, run_cli):
+    import pyarrow as pa
+
+    table = pa.table(
+        {"doc_id": ["a1", "a2"], "body": ["第一篇。" * 20, "第二篇。" * 20], "lang_hint": ["zh", "zh"]}
+    )
+    pq.write_table(table, tmp_path / "rows.parquet")
+    out = tmp_path / "out"
+    run_cli(
+        "ingest",
+        str(tmp_path / "rows.parquet"),
+        "-o",
+        str(out),
+        "--text-field",
+        "body",
+        "--id-field",
+        "doc_id",
+    )
+    docs = read_docs(out, "rows")
+    assert [d["id"] for d in docs] == ["a1", "a2"]
+    assert docs[1]["text"] == "第二篇。" * 20 and json.loads(docs[0]["meta"])["lang_hint"] == "zh"
