@@ -358,34 +358,59 @@ class IngestStage(Stage):
         lineno = 0
         try:
             with _open_jsonl(path) as fh:
-                for lineno, raw in enumerate(fh, 1):
-                    if not raw.strip():
-                        continue
+                for lineno, raw, size in _bounded_lines(fh, self.max_record_bytes):
                     source = f"{name}#{lineno}"
-                    line = raw.decode("utf-8", "replace")
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as e:
+                    if raw is None:  # longer than --max-record-bytes: skipped, never held in memory
+                        self.counters["problem.record_too_large"] += 1
                         self._add(
                             str(lineno),
                             source,
                             "",
                             meta={"format": "jsonl"},
-                            reject=("invalid_json", f"{name} line {lineno}: {e.msg}"),
+                            reject=(
+                                "record_too_large",
+                                f"{name} line {lineno}: {size:,} bytes or more exceeds "
+                                f"--max-record-bytes {self.max_record_bytes:,}",
+                            ),
                         )
                         yield
                         continue
+                    if not raw.strip():
+                        continue
+                    line = raw.decode("utf-8", "replace")
+                    try:
+                        row = json.loads(line)
+                    except (json.JSONDecodeError, RecursionError) as e:
+                        self._add(
+                            str(lineno),
+                            source,
+                            "",
+                            meta={"format": "jsonl"},
+                            reject=(
+                                "invalid_json",
+                                f"{name} line {lineno}: {getattr(e, 'msg', 'nested too deeply')}",
+                            ),
+                        )
+                        yield
+                        continue
+                    if "\\ud" in line or "\\uD" in line:  # a JSON escape of a lone surrogate is not text
+                        row = _scrub_surrogates(row)
                     self._row_doc(row, str(lineno), source, "jsonl")
                     yield
-        except (OSError, EOFError, ValueError) as e:  # zstd/gzip stream errors
-            self.counters["problem.corrupt_record"] += 1
+            if path != shards.STDIN and path.lower().endswith((".zst", ".zstd")):
+                problem = _zstd_truncation(path)
+                if problem:
+                    raise EOFError(problem)
+        except (OSError, EOFError, ValueError, _LineTooLong, _zstd_error()) as e:  # zstd/gzip stream errors
+            reason = "record_too_large" if isinstance(e, _LineTooLong) else "corrupt_record"
+            self.counters[f"problem.{reason}"] += 1
             log.warning("%s after line %d: unreadable (%s)", name, lineno, e)
             self._add(
                 f"corrupt-{lineno + 1}",
                 f"{name}#{lineno + 1}",
                 "",
                 meta={"format": "jsonl"},
-                reject=("corrupt_record", f"{name} after line {lineno}: cannot decompress or read ({e})"),
+                reject=(reason, f"{name} after line {lineno}: cannot decompress or read ({e})"),
             )
             yield
 
@@ -448,6 +473,97 @@ def _open_jsonl(path: str):
     if low.endswith(".gz") or formats.sniff_format(path) == formats.JSONL and _is_gzip(path):
         return gzip.open(path, "rb")
     return open(path, "rb")  # noqa: SIM115
+
+
+def _zstd_error() -> type[Exception]:
+    import zstandard
+
+    return zstandard.ZstdError
+
+
+class _LineTooLong(Exception):
+    """A line so long that skipping it costs more than reading the file is worth: the rest is not read."""
+
+
+# Skipping an over-long line reads it to its end; a decompression bomb's "line" may never end, so beyond
+# this many times --max-record-bytes the rest of the file is given up (and reported).
+SKIP_LIMIT_FACTOR = 20
+
+
+def _bounded_lines(fh, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, line, bytes) of a binary stream, never holding more than `limit` + 1 MB of one line:
+    a longer line comes back as (number, None, bytes read) after being read past without keeping it."""
+    lineno = 0
+    while True:
+        raw = fh.readline(limit + 1)
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield lineno, raw, len(raw)
+            continue
+        size = len(raw)
+        while not raw.endswith(b"\n"):
+            raw = fh.readline(1 << 20)
+            if not raw:
+                break
+            size += len(raw)
+            if size > SKIP_LIMIT_FACTOR * limit:
+                raise _LineTooLong(
+                    f"line {lineno} is longer than {size:,} bytes ({SKIP_LIMIT_FACTOR} x "
+                    "--max-record-bytes); the rest of the file was not read"
+                )
+        yield lineno, None, size
+
+
+def _scrub_surrogates(value: Any) -> Any:
+    """`value` (parsed JSON) with lone surrogates (from \\udXXX escapes) replaced by U+FFFD."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_scrub_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub_surrogates(k): _scrub_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def _zstd_truncation(path: str) -> str | None:
+    """What is wrong if the last zstd frame of `path` is cut short, else None. zstandard's stream reader
+    ends silently at a truncated frame, so the frames' block headers are walked (no decompression)."""
+    import zstandard
+
+    size = os.path.getsize(path)
+    pos = 0
+    with open(path, "rb") as fh:
+        while pos < size:
+            fh.seek(pos)
+            head = fh.read(18)
+            magic = int.from_bytes(head[:4], "little")
+            if 0x184D2A50 <= magic <= 0x184D2A5F and len(head) >= 8:  # skippable frame
+                pos += 8 + int.from_bytes(head[4:8], "little")
+                continue
+            try:
+                params = zstandard.get_frame_parameters(head)
+                pos += zstandard.frame_header_size(head)
+            except zstandard.ZstdError:
+                return f"not a complete zstd frame at byte {pos:,}"
+            while True:
+                fh.seek(pos)
+                block = fh.read(3)
+                if len(block) < 3:
+                    return f"truncated zstd stream: the frame ends at byte {size:,} inside a block header"
+                v = int.from_bytes(block, "little")
+                pos += 3 + (1 if (v >> 1) & 3 == 1 else v >> 3)
+                if v & 1:
+                    break
+            pos += 4 if params.has_checksum else 0
+            if pos > size:
+                return f"truncated zstd stream: the file ends at byte {size:,}, inside a frame"
+    return None
 
 
 def _is_gzip(path: str) -> bool:

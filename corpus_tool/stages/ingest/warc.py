@@ -14,6 +14,7 @@ a rejected row, and the rest of the file is still read.
 from __future__ import annotations
 
 import io
+import os
 import re
 import zlib
 from collections.abc import Iterator
@@ -140,7 +141,14 @@ def _iter_plain(fh, base: int, max_record_bytes: int, resync: bool) -> Iterator[
                 f"record block of {length:,} bytes exceeds --max-record-bytes {max_record_bytes:,}",
                 headers,
             )
-            fh.seek(length, io.SEEK_CUR)
+            block_start = fh.tell()
+            try:  # a lying Content-Length may point past the end of the file, or past any possible offset
+                fh.seek(length, io.SEEK_CUR)
+                beyond = resync and fh.tell() > os.fstat(fh.fileno()).st_size
+            except (OSError, OverflowError):
+                beyond = True
+            if beyond and not (resync and _seek_next_header(fh, block_start)):
+                return
             continue
         block_start = fh.tell()
         block = fh.read(length)
@@ -227,6 +235,21 @@ def _iter_gzip_members(path: str, max_record_bytes: int) -> Iterator[WarcItem | 
             if member is None:
                 return
             data, compressed_len, error = member
+            if compressed_len is None:  # a decompression bomb: not inflated to its end
+                headers = _parse_headers(data[: data.find(b"\r\n\r\n")].replace(b"\r\n", b"\n"))
+                yield WarcProblem(
+                    pos,
+                    "record_too_large",
+                    f"gzip member decompresses to more than {BOMB_FACTOR} x --max-record-bytes "
+                    f"{max_record_bytes:,}; not inflated further",
+                    headers,
+                )
+                nxt = _find_next_member(fh, pos + 1)
+                if nxt is None:
+                    return
+                pos = nxt
+                first = False
+                continue
             if error == "too_large":
                 if first and len(_WARC_LINE.findall(data[: 1 << 20])) > 1:
                     # One gzip stream for the whole file: let fastwarc stream it.
@@ -252,8 +275,8 @@ def _iter_gzip_members(path: str, max_record_bytes: int) -> Iterator[WarcItem | 
                 while _ends_inside_a_record(data) and len(data) <= max_record_bytes:
                     fh.seek(pos + compressed_len)
                     more = _read_member(fh, max_record_bytes - len(data))
-                    if more is None or more[2] is not None:
-                        break
+                    if more is None or more[2] is not None or more[0].startswith(b"WARC/1."):
+                        break  # (a member that starts a record never continues a lying Content-Length)
                     data += more[0]
                     compressed_len += more[1]
                 yield from _iter_plain(io.BytesIO(data), pos, max_record_bytes, resync=False)
@@ -283,7 +306,12 @@ def _ends_inside_a_record(data: bytes) -> bool:
             return True
 
 
-def _read_member(fh, max_bytes: int) -> tuple[bytes, int, str | None] | None:
+# An over-large member is inflated to its end (to find where the next member starts) only up to this many
+# times --max-record-bytes; past that it is a decompression bomb, and the next member is found by scanning.
+BOMB_FACTOR = 20
+
+
+def _read_member(fh, max_bytes: int) -> tuple[bytes, int | None, str | None] | None:
     """(decompressed bytes, compressed length, error) of the gzip member at the file position; None at EOF.
 
     Stops keeping output past `max_bytes` (error "too_large", the member is still consumed to its end)."""
@@ -313,6 +341,10 @@ def _read_member(fh, max_bytes: int) -> tuple[bytes, int, str | None] | None:
             size += len(piece)
             if size > max_bytes:
                 too_large = True
+        else:
+            size += len(piece)
+            if size > BOMB_FACTOR * max_bytes:
+                return b"".join(out), None, "too_large"
     return b"".join(out), fed - len(d.unused_data), ("too_large" if too_large else None)
 
 
