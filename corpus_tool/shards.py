@@ -14,6 +14,7 @@ through its manifests: a shard without one is an unfinished shard and an error, 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -332,10 +333,9 @@ class ParquetShardWriter:
 
     def abort(self) -> None:
         if self._writer is not None:
-            try:
+            # Closing a broken writer may fail; the file is deleted anyway.
+            with contextlib.suppress(Exception):
                 self._writer.close()
-            except Exception:  # noqa: BLE001 - closing a broken writer may fail; the file is deleted anyway
-                pass
             self._writer = None
         self.tmp.unlink(missing_ok=True)
 
