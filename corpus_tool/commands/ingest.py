@@ -19,7 +19,8 @@ from corpus_tool.commands.common import (
     run_kwargs,
 )
 
-EPILOG = """\b
+EPILOG = (
+    """\b
 Examples:
   corpus-tool ingest CC-MAIN-*.warc.gz -o docs/
   corpus-tool ingest crawl/ -o docs/ --shard-index 0 --num-shards 64
@@ -28,12 +29,14 @@ Examples:
   corpus-tool ingest talks/*.srt talks/*.vtt notes.md -o docs/
   cat rows.jsonl | corpus-tool ingest - -o docs/
   corpus-tool ingest x.warc.gz -o - | corpus-tool langid - -o langid/
-\b
-Formats: WARC/WET (.warc, .warc.gz per-record gzip, .wet.gz), HTML files (.html, .htm), JSONL
-(.jsonl, .jsonl.gz, .jsonl.zst), Parquet, plain text and Markdown (.txt, .md), subtitles (.srt, .vtt).
-Directories are read recursively. Each container file is one output shard named after it; loose files in
-a directory are grouped into shards <dirname>-00000, <dirname>-00001, ... Charset rule, extractor choice
-and every option: docs/ingest.md."""
+
+"""
+    "Formats: WARC/WET (.warc, .warc.gz per-record gzip, .wet.gz), HTML files (.html, .htm), JSONL (.jsonl, "
+    ".jsonl.gz, .jsonl.zst), Parquet, plain text and Markdown (.txt, .md), subtitles (.srt, .vtt). Directories "
+    "are read recursively. Each container file is one output shard named after it; loose files in a directory "
+    "are grouped into shards <dirname>-00000, <dirname>-00001, ...\n\n"
+    "Charset rule, extractor choice and every option: docs/ingest.md."
+)
 
 RawInputs = Annotated[
     list[str],
