@@ -22,7 +22,7 @@ import pyarrow as pa
 import xxhash
 
 from corpus_tool import schema, shards
-from corpus_tool.errors import UsageError
+from corpus_tool.errors import BadInputError, UsageError
 from corpus_tool.shards import InputShard
 from corpus_tool.stage import Stage
 from corpus_tool.stages.ingest import charset, formats
@@ -419,11 +419,20 @@ class IngestStage(Stage):
 
         try:
             pf = pq.ParquetFile(path)
-        except (pa.ArrowException, OSError) as e:
-            raise UsageError(f"{path}: not a readable Parquet file ({e})") from e
+        except (pa.ArrowException, OSError, ValueError) as e:  # ValueError: bad UTF-8 in a corrupt footer
+            raise BadInputError(path, None, f"not a readable Parquet file ({e})") from e
         row_no = 0
-        for batch in pf.iter_batches(batch_size=1024):
-            for row in batch.to_pylist():
+        batches = pf.iter_batches(batch_size=1024)
+        while True:
+            try:  # corrupt pages fail here, or decode to invalid UTF-8 (Arrow does not check it on read)
+                batch = next(batches, None)
+                if batch is None:
+                    return
+                batch.validate(full=True)
+                rows = batch.to_pylist()
+            except (pa.ArrowException, OSError, ValueError) as e:
+                raise BadInputError(path, f"row {row_no}", f"corrupt Parquet data ({e})") from e
+            for row in rows:
                 self._row_doc(row, str(row_no), f"{path}#{row_no}", "parquet")
                 row_no += 1
                 yield
