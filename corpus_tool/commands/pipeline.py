@@ -64,9 +64,7 @@ def init(
     config: Annotated[Path, typer.Argument(help="Config file to write.")] = Path("pipeline.yaml"),
     output: Annotated[
         str,
-        typer.Option(
-            "-o", "--output", help="Output root written into the config (relative to the config's folder)."
-        ),
+        typer.Option("-o", "--output", help="Output root written into the config (relative to the config's folder)."),
     ] = "corpus-out",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing config file.")] = False,
 ) -> None:
@@ -87,30 +85,20 @@ def run(
     config: Annotated[Path, typer.Argument(help="Pipeline config (YAML).", exists=True, dir_okay=False)],
     executor: ExecutorOpt = Executor.local,
     workers: Workers = None,
-    num_shards: Annotated[
-        int | None, typer.Option(min=1, help="Array tasks per stage (overrides the config).")
-    ] = None,
+    num_shards: Annotated[int | None, typer.Option(min=1, help="Array tasks per stage (overrides the config).")] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo every task and shard, even finished ones.")
     ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the unfinished tasks' command lines only.")
-    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the unfinished tasks' command lines only.")] = False,
     submit: Annotated[
         bool,
-        typer.Option(
-            "--submit", help="Slurm: submit the scripts and print the job ids.", rich_help_panel="Slurm"
-        ),
+        typer.Option("--submit", help="Slurm: submit the scripts and print the job ids.", rich_help_panel="Slurm"),
     ] = False,
     wait: Annotated[
         bool,
-        typer.Option(
-            "--wait", help="Slurm: wait for the jobs; exit 1 if any task failed.", rich_help_panel="Slurm"
-        ),
+        typer.Option("--wait", help="Slurm: wait for the jobs; exit 1 if any task failed.", rich_help_panel="Slurm"),
     ] = False,
-    partition: Annotated[
-        str | None, typer.Option(help="sbatch --partition.", rich_help_panel="Slurm")
-    ] = None,
+    partition: Annotated[str | None, typer.Option(help="sbatch --partition.", rich_help_panel="Slurm")] = None,
     account: Annotated[str | None, typer.Option(help="sbatch --account.", rich_help_panel="Slurm")] = None,
     time_limit: Annotated[
         str | None, typer.Option("--time", help="sbatch --time per task.", rich_help_panel="Slurm")
@@ -208,9 +196,7 @@ def execute(
     scripts = slurm.write_scripts(plan, overwrite=overwrite)
     sdir = plan.root / "slurm"
     if not scripts:
-        print(
-            f"corpus-tool: every task is already finished; nothing to submit ({plan.root})", file=sys.stderr
-        )
+        print(f"corpus-tool: every task is already finished; nothing to submit ({plan.root})", file=sys.stderr)
         return ExitCode.OK
     print(f"wrote {len(scripts)} sbatch script(s) in {sdir}", file=sys.stderr)
     if not (submit or wait):
@@ -239,14 +225,12 @@ def execute(
 
 
 def demo(
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="Folder for the config and every output.")
-    ] = Path("demo-out"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the config and every output.")] = Path(
+        "demo-out"
+    ),
     executor: ExecutorOpt = Executor.local,
     workers: Workers = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Delete a previous demo output folder first.")
-    ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete a previous demo output folder first.")] = False,
 ) -> None:
     """Run the whole pipeline on the sample corpus embedded in the package, then summarize what it did."""
     from corpus_tool import report as report_mod
@@ -254,9 +238,7 @@ def demo(
 
     if output.exists() and any(output.iterdir()):
         if not overwrite:
-            raise UsageError(
-                f"{output}: exists and is not empty; pass --overwrite to replace a previous demo"
-            )
+            raise UsageError(f"{output}: exists and is not empty; pass --overwrite to replace a previous demo")
         if not (output / STATE_DIR).is_dir() and not (output / "pipeline.yaml").is_file():
             raise UsageError(f"{output}: not a corpus-tool output folder (no pipeline.yaml); not deleting it")
         shutil.rmtree(output)
@@ -272,26 +254,41 @@ def demo(
     rc = execute(plan, executor, workers or cfg.workers, submit=True, wait=True, poll=1.0)
     if rc != ExitCode.OK:
         raise typer.Exit(rc)
+    from corpus_tool import audit as audit_mod
+
     summary = report_mod.summarize(plan.root)
     print(report_mod.text_summary(summary))
-    print(f"\nresults: {plan.root.resolve()}")
-    print(f"  config:  {config}")
-    final = [s for s in plan.steps if s.documents]
-    if final:
-        print(f"  final documents / shards: {final[-1].output}")
-    print(f"  logs:    {plan.root / 'logs'}")
-    print(f"  next:    corpus-tool report {output}   corpus-tool audit {output}")
+    page = report_mod.write_report(summary, plan.root / "report")
+    checks = audit_mod.audit(plan.root)
+    root = plan.root
+    print(f"\nresults in {root}:")
+    print(f"  config (rerun with corpus-tool run): {config}")
+    docs = [s for s in plan.steps if s.documents and s.command != "tokenize"]
+    if docs:
+        print(f"  clean documents (Parquet):           {docs[-1].output}")
+    tokens = [s for s in plan.steps if s.command == "tokenize"]
+    if tokens:
+        print(f"  token shards (Megatron .bin/.idx):   {tokens[-1].output}")
+    print(f"  rejected documents, with reasons:    {root}/*/rejected/")
+    print(f"  report (open in a browser):          {page}")
+    print(f"  per-task logs:                       {root / 'logs'}")
+    if summary.tokens:
+        print(f"tokens: {summary.tokens:,}")
+    if checks.failed:
+        print(f"audit: {len(checks.failed)} check(s) FAILED:")
+        for line in checks.failed:
+            print(f"  {line}")
+    else:
+        print(f"audit: all {len(checks.passed)} checks passed (corpus-tool audit {output})")
     if plan.missing:
-        print(f"  NOT RUN (not available yet): {', '.join(plan.missing)}")
+        print(f"NOT RUN (not available yet in this installation): {', '.join(plan.missing)}")
+    if checks.failed:
+        raise typer.Exit(ExitCode.FAILURE)
 
 
 def report(
-    root: Annotated[
-        Path, typer.Argument(help="Output root of a pipeline run.", exists=True, file_okay=False)
-    ],
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Report folder (default ROOT/report).")
-    ] = None,
+    root: Annotated[Path, typer.Argument(help="Output root of a pipeline run.", exists=True, file_okay=False)],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Report folder (default ROOT/report).")] = None,
 ) -> None:
     """Funnel, rejections by reason, distributions: PNG plots, a self-contained HTML page, a text summary."""
     from corpus_tool import report as report_mod
@@ -304,9 +301,7 @@ def report(
 
 
 def audit(
-    root: Annotated[
-        Path, typer.Argument(help="Output root of a pipeline run.", exists=True, file_okay=False)
-    ],
+    root: Annotated[Path, typer.Argument(help="Output root of a pipeline run.", exists=True, file_okay=False)],
 ) -> None:
     """Check the outputs: in == kept + rejected, manifests match files, no duplicate document ids."""
     from corpus_tool import audit as audit_mod
