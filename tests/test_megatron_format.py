@@ -305,3 +305,24 @@ def test_vocabulary_of_65500_writes_int32_that_megatron_core_reads(mcore, tokeni
     eod = tok.token_to_id("<|endoftext|>")
     assert [ds[i].tolist() for i in range(len(ds))] == [tok.encode(t).ids + [eod] for t in texts]
     assert ds[1].dtype == np.int32 and 65499 in ds[1].tolist()
+
+
+def test_chunked_index_writing_gives_the_same_bytes(tmp_path, monkeypatch):
+    """The .idx arrays are written in chunks of 1M entries; force tiny chunks and compare."""
+    rng = np.random.default_rng(5)
+    docs = _random_docs(rng, 50, 600)
+    tokens = np.concatenate([np.array(d, np.uint32) for d in docs])
+    lengths = np.array([len(d) for d in docs])
+    outputs = {}
+    for chunk in (1 << 20, 7):
+        monkeypatch.setattr(megatron, "_CHUNK", chunk)
+        for part in ("a", "b"):
+            w = MegatronWriter(tmp_path / f"{part}{chunk}", DType.uint16)
+            w.add_documents(tokens, lengths)
+            w.finish()
+        megatron.merge([str(tmp_path / f"a{chunk}"), str(tmp_path / f"b{chunk}")], tmp_path / f"m{chunk}")
+        outputs[chunk] = [(tmp_path / f"{n}{chunk}.idx").read_bytes() for n in ("a", "m")]
+    assert outputs[7] == outputs[1 << 20]
+    merged = MegatronDataset(tmp_path / "m7")
+    assert [merged[i].tolist() for i in range(len(merged))] == docs + docs
+    assert merged.index.document_indices.tolist() == list(range(101))

@@ -134,34 +134,22 @@ class IndexHeader:
 
 
 class IndexWriter:
-    """Writes a .idx file from sequence lengths, streaming the derived arrays in chunks.
-
-    `document_ends[i]` is the exclusive end sequence of document i (None: one sequence per document)."""
+    """Writes a .idx file for one sequence per document (S = D, document indices 0..D) from the
+    sequence lengths, streaming the pointers and document indices in chunks."""
 
     def __init__(self, path: Path, dtype: DType):
         self.path = path
         self.dtype = dtype
 
-    def write(
-        self,
-        sequence_lengths: np.ndarray,
-        document_ends: Iterable[np.ndarray] | None = None,
-        document_count: int | None = None,
-    ) -> None:
+    def write(self, sequence_lengths: np.ndarray) -> None:
         lengths = np.asarray(sequence_lengths, dtype=_LE_I32)
         s = len(lengths)
-        d = s if document_ends is None else int(document_count or 0)
         with open(self.path, "wb") as fh:
-            fh.write(IndexHeader(self.dtype, s, d).to_bytes())
+            fh.write(IndexHeader(self.dtype, s, s).to_bytes())
             fh.write(lengths.tobytes())
             write_pointers(fh, [lengths], self.dtype.itemsize)
-            fh.write(np.zeros(1, _LE_I64).tobytes())
-            if document_ends is None:
-                for start in range(1, s + 1, _CHUNK):
-                    fh.write(np.arange(start, min(start + _CHUNK, s + 1), dtype=_LE_I64).tobytes())
-            else:
-                for chunk in document_ends:
-                    fh.write(np.asarray(chunk, dtype=_LE_I64).tobytes())
+            for start in range(0, s + 1, _CHUNK):
+                fh.write(np.arange(start, min(start + _CHUNK, s + 1), dtype=_LE_I64).tobytes())
 
 
 def write_pointers(fh, length_chunks: Iterable[np.ndarray], itemsize: int, start: int = 0) -> int:
