@@ -53,9 +53,9 @@ def test_charset_is_decided_from_the_bytes(encoding, http, meta, text, expected_
 
 def test_latin1_page_with_few_accents_is_not_read_as_utf8():
     # Two umlauts in a large ASCII page: not "UTF-8 with two bad bytes" but windows-1252.
-    data = (
-        "<html><body><p>" + "Die Ernte war gut. " * 3000 + "Größe und Qualität.</p></body></html>"
-    ).encode("latin-1")
+    data = ("<html><body><p>" + "Die Ernte war gut. " * 3000 + "Größe und Qualität.</p></body></html>").encode(
+        "latin-1"
+    )
     d = charset.decode(data, None)
     assert "Größe und Qualität" in d.text and d.encoding == "cp1252"
 
@@ -88,9 +88,7 @@ def test_lying_pages_through_the_cli(tmp_path, run_cli):
     assert "強颱風逼近東部海域" in docs["c-big5-no-label.html"]["text"]
     assert docs["c-big5-no-label.html"]["html_lang"] == "zh-TW"
     meta = json.loads(docs["a-gbk-says-utf8.html"]["meta"])
-    assert (
-        meta["encoding"] == "gb18030" and meta["meta_charset"] == "utf-8" and meta["charset_label_overruled"]
-    )
+    assert meta["encoding"] == "gb18030" and meta["meta_charset"] == "utf-8" and meta["charset_label_overruled"]
     for d in docs.values():
         assert "\ufffd" not in d["text"]
         for boilerplate in ("首页", "首頁", "版权所有", "版權所有"):  # navigation and footer dropped
@@ -108,8 +106,11 @@ def test_mojibake_is_rejected_with_a_reason(tmp_path):
     stage._add("1", "x#1", latin1)
     stage._add("2", "x#2", "\ufffd\ufffd\ufffd 2026 \ufffd\ufffd\ufffd\ufffd" * 20)
     stage._add("3", "x#3", "Ça coûte très cher à Genève, où l'été est déjà fini.")  # real French stays
-    assert stage._rejected.reasons == ["mojibake", "mojibake"]
-    assert len(stage._kept) == 1
+    stage._add("4", "x#4", (ARTICLE * 3).encode("utf-8").decode("gb18030", "replace"))  # UTF-8 read as GBK
+    stage._add("5", "x#5", ARTICLE * 3 + "涓涓细流，婉转悠扬。")  # real text with a few rare characters stays
+    assert stage._rejected.reasons == ["mojibake", "mojibake", "mojibake"]
+    assert "decoded as GBK" in stage._rejected.details[2]
+    assert len(stage._kept) == 2
 
 
 # ---------------------------------------------------------------------------------------------- WARC
@@ -202,9 +203,7 @@ def test_warc_file_cut_at_the_end(tmp_path, run_cli):
 def test_oversized_record_is_rejected_not_read(tmp_path, run_cli):
     big = page("很长的文章。" * 3000).encode()
     path = tmp_path / "big.warc.gz"
-    write_warc_gz(
-        path, response_records([("http://a.example/big", big, "text/html", "200 OK")] + _warc_pages()[:1])
-    )
+    write_warc_gz(path, response_records([("http://a.example/big", big, "text/html", "200 OK")] + _warc_pages()[:1]))
     out = tmp_path / "out"
     run_cli("ingest", str(path), "-o", str(out), "--max-record-bytes", "20000")
     assert [r["reason"] for r in read_rejected(out, "big")] == ["record_too_large"]
@@ -324,9 +323,7 @@ def test_jsonl_zst_keeps_ids_and_carries_meta(tmp_path, run_cli):
 
 
 def test_stdin_to_stdout_pipeline(run_cli):
-    rows = "".join(
-        json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in ("第一行文本。", "第二行文本。")
-    )
+    rows = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in ("第一行文本。", "第二行文本。"))
     proc = run_cli("ingest", "-", "-o", "-", input=rows)
     out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert [o["text"] for o in out] == ["第一行文本。", "第二行文本。"]
@@ -383,10 +380,7 @@ def test_sample_corpus_ingests_as_designed(tmp_path, run_cli):
     assert 55 <= len(all_docs) <= 120
     crawl = {d["url"]: d for d in read_docs(out, "crawl")}
     # GBK bytes labelled utf-8, UTF-8 labelled gb2312, Big5 labelled nothing / utf-8: all decoded right.
-    assert (
-        "滨江市地铁五号线一期工程正式开通"
-        in crawl["http://news.binjiang.example/2026/1118/metro5.html"]["text"]
-    )
+    assert "滨江市地铁五号线一期工程正式开通" in crawl["http://news.binjiang.example/2026/1118/metro5.html"]["text"]
     assert "秋粮收购" in crawl["http://news.binjiang.example/2026/1117/grain.html"]["text"]
     assert "颱風" in crawl["http://www.twnews.example/story/7781.html"]["text"]
     assert "夜市" in crawl["http://www.twnews.example/story/7802.html"]["text"]
@@ -441,9 +435,7 @@ def gzip_member(data: bytes) -> bytes:
 def test_extraction_fallback_when_main_content_is_empty(tmp_path, run_cli):
     # All the text sits in a "sidebar": resiliparse's main-content pass drops it.
     body = "".join(f"<p>这是一段很长的正文内容，第{i}段，讲述了城市交通的变化。</p>" for i in range(30))
-    (tmp_path / "side.html").write_text(
-        f'<html><body><div class="sidebar">{body}</div></body></html>', "utf-8"
-    )
+    (tmp_path / "side.html").write_text(f'<html><body><div class="sidebar">{body}</div></body></html>', "utf-8")
     out = tmp_path / "out"
     run_cli("ingest", str(tmp_path / "side.html"), "-o", str(out))
     (doc,) = read_docs(out, "side")
@@ -456,9 +448,7 @@ def test_extraction_fallback_when_main_content_is_empty(tmp_path, run_cli):
 def test_parquet_input_keeps_ids(tmp_path, run_cli):
     import pyarrow as pa
 
-    table = pa.table(
-        {"doc_id": ["a1", "a2"], "body": ["第一篇。" * 20, "第二篇。" * 20], "lang_hint": ["zh", "zh"]}
-    )
+    table = pa.table({"doc_id": ["a1", "a2"], "body": ["第一篇。" * 20, "第二篇。" * 20], "lang_hint": ["zh", "zh"]})
     pq.write_table(table, tmp_path / "rows.parquet")
     out = tmp_path / "out"
     run_cli(

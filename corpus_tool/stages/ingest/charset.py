@@ -177,3 +177,30 @@ def latin1_mojibake_fraction(text: str) -> float:
     if not n:
         return 0.0
     return n / max(len(_NON_SPACE.findall(text)), 1)
+
+
+def _gb2312_rows(first: int, last: int) -> str:
+    chars = []
+    for lead in range(first, last + 1):
+        for trail in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes((lead, trail)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return "".join(chars)
+
+
+# UTF-8 Chinese read as GBK turns every character's first two bytes (E4-E9 xx) into a GB2312 level-2
+# character from rows E4-E9: rare characters. In real text they are about 0.1% of the Han characters
+# (zhwiki 0.08%, lingua zh 0.06%, Debian Reference zh-TW 0.003%); in such mojibake 14-19%.
+_UTF8_AS_GBK = re.compile("[" + _gb2312_rows(0xE4, 0xE9) + "]")
+UTF8_AS_GBK_FRACTION = 0.05
+
+
+def utf8_as_gbk_fraction(text: str) -> float:
+    """Fraction of the characters that betray UTF-8 bytes decoded as GBK ("婊ㄦ睙甯傚湴"); 0 for short
+    texts. (Over all characters, not Han ones: counting Han characters would cost 10x more.)"""
+    n = len(_UTF8_AS_GBK.findall(text))
+    if n < 10:
+        return 0.0
+    return n / len(text)

@@ -62,9 +62,7 @@ class _Rows:
         n = len(self)
         arrays = []
         for f in schema.DOCUMENT_SCHEMA:
-            arrays.append(
-                pa.array(self.cols[f.name], type=f.type) if f.name in self.cols else pa.nulls(n, f.type)
-            )
+            arrays.append(pa.array(self.cols[f.name], type=f.type) if f.name in self.cols else pa.nulls(n, f.type))
         return pa.RecordBatch.from_arrays(arrays, schema=schema.DOCUMENT_SCHEMA)
 
 
@@ -92,9 +90,7 @@ class IngestStage(Stage):
         self.id_field = id_field
         self.extractor_name = extractor
         if extraction_fallback not in FALLBACKS:
-            raise UsageError(
-                f"--extraction-fallback {extraction_fallback!r}: choose one of {', '.join(FALLBACKS)}"
-            )
+            raise UsageError(f"--extraction-fallback {extraction_fallback!r}: choose one of {', '.join(FALLBACKS)}")
         self.extraction_fallback = extraction_fallback
         self.extract = EXTRACTORS[extractor]
         self.files_per_shard = files_per_shard
@@ -122,9 +118,7 @@ class IngestStage(Stage):
         return found
 
     # ------------------------------------------------------------------------------------------- work
-    def process_shard(
-        self, shard: InputShard, batch_size: int
-    ) -> Iterator[tuple[pa.RecordBatch, pa.RecordBatch]]:
+    def process_shard(self, shard: InputShard, batch_size: int) -> Iterator[tuple[pa.RecordBatch, pa.RecordBatch]]:
         self._shard = shard
         self._kept, self._rejected = _Rows(), _Rows()
         fmt = shard.info.get("format")
@@ -145,9 +139,7 @@ class IngestStage(Stage):
 
     def _flush(self) -> tuple[pa.RecordBatch, pa.RecordBatch]:
         kept = self._kept.batch()
-        rej = schema.with_reasons(
-            self._rejected.batch(), self.name, self._rejected.reasons, self._rejected.details
-        )
+        rej = schema.with_reasons(self._rejected.batch(), self.name, self._rejected.reasons, self._rejected.details)
         self._kept, self._rejected = _Rows(), _Rows()
         return kept, rej
 
@@ -190,9 +182,7 @@ class IngestStage(Stage):
 
     def _check_text(self, text: str, meta: dict) -> tuple[str, str | None] | None:
         if not text.strip():
-            return (
-                "empty_after_extraction" if meta.get("format") in ("warc", "html") else "empty_text"
-            ), None
+            return ("empty_after_extraction" if meta.get("format") in ("warc", "html") else "empty_text"), None
         bad, frac = charset.bad_char_fraction(text)
         if bad:
             meta["bad_chars"] = bad
@@ -201,11 +191,12 @@ class IngestStage(Stage):
         latin = charset.latin1_mojibake_fraction(text)
         if latin > LATIN1_MOJIBAKE_FRACTION:
             return "mojibake", f"{latin:.0%} of the text is U+00A0-U+00FF: bytes decoded as Latin-1"
+        as_gbk = charset.utf8_as_gbk_fraction(text)
+        if as_gbk > charset.UTF8_AS_GBK_FRACTION:
+            return "mojibake", f"{as_gbk:.0%} of the characters are UTF-8 bytes decoded as GBK"
         return None
 
-    def _html(
-        self, data: bytes, http_charset: str | None, meta: dict
-    ) -> tuple[str, str | None, tuple | None]:
+    def _html(self, data: bytes, http_charset: str | None, meta: dict) -> tuple[str, str | None, tuple | None]:
         """(text, html_lang, rejection) of an HTML payload; `meta` gets the encoding decisions."""
         decoded = charset.decode(data, http_charset)
         meta["encoding"] = decoded.encoding
