@@ -47,6 +47,20 @@ def _find_warc_line(data: bytes, start: int = 0) -> int:
     return -1
 
 
+_GLUED_HEADERS = (b"WARC/1.0\r\nWARC-", b"WARC/1.1\r\nWARC-")
+
+
+def _find_record_start(data: bytes, start: int = 0) -> int:
+    """`_find_warc_line`, or a record header glued to the end of a cut-short line (a truncated record, or
+    junk without a line break, directly followed by the next record): `WARC/1.x` CRLF `WARC-` anywhere."""
+    i = _find_warc_line(data, start)
+    for glued in _GLUED_HEADERS:
+        j = data.find(glued, start)
+        if j != -1 and (i == -1 or j < i):
+            i = j
+    return i
+
+
 @dataclass
 class WarcProblem:
     offset: int
@@ -161,7 +175,7 @@ def _iter_plain(fh, base: int, max_record_bytes: int, resync: bool) -> Iterator[
             )
             return
         # A record cut short and followed by the next one: the block swallowed the next header.
-        cut = _find_warc_line(block, 1)
+        cut = _find_record_start(block, 1)
         if cut != -1 and headers.get("warc-type") != "resource":
             yield WarcProblem(
                 base + pos,
@@ -191,7 +205,7 @@ def _seek_next_header(fh, start: int) -> bool:
         if not chunk:
             return False
         data = carry + chunk
-        i = _find_warc_line(data)
+        i = _find_record_start(data)
         if i != -1:
             fh.seek(offset - len(carry) + i)
             return True
