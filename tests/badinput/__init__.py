@@ -10,7 +10,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -428,7 +430,48 @@ def jsonl_zst_bomb_many_lines(path: Path, gigabytes: float = 4) -> Path:
     return zstd_bomb(path, gigabytes, fill=line * 64)
 
 
-def warc_gz_bomb(path: Path, gigabytes: float = 4) -> Path:
+def single_member_gzip_bomb(prefix: bytes, gigabytes: float, fill: bytes = b"a") -> Iterator[bytes]:
+    """Pieces of ONE gzip member holding `prefix` + `gigabytes` GB of `fill`, made without compressing GBs:
+    after a full flush deflate restarts from an empty window, so the compressed form of one 16 MiB chunk
+    can be repeated. Only the CRC32 trailer needs a pass over the (virtual) data, chunk by chunk."""
+    chunk = fill * (GZIP_CHUNK // len(fill))
+    n = max(1, int(gigabytes * 1e9 // len(chunk)))
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = c.compress(prefix) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+    again = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+    assert block == again, "deflate output after a full flush should repeat"
+    tail = c.flush(zlib.Z_FINISH)
+    crc = zlib.crc32(prefix)
+    for _ in range(n):
+        crc = zlib.crc32(chunk, crc)
+    total = len(prefix) + n * len(chunk)
+    yield b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + head  # gzip header: deflate, no name, mtime 0
+    for _ in range(n):
+        yield block
+    yield tail + struct.pack("<II", crc & 0xFFFFFFFF, total & 0xFFFFFFFF)
+
+
+def warc_gz_bomb(path: Path, gigabytes: float = 2) -> Path:
+    """A .warc.gz of three records, per-record gzip: a good one, then one whose single gzip member inflates
+    to `gigabytes` GB (its Content-Length says so honestly), then a good one."""
+    length = int(gigabytes * 1e9 // GZIP_CHUNK) * GZIP_CHUNK
+    head = (
+        "WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://example.com/bomb\r\n"
+        "WARC-Date: 2024-01-01T00:00:00Z\r\n"
+        "WARC-Record-ID: <urn:uuid:b0b0b0b0-0000-0000-0000-000000000000>\r\n"
+        f"Content-Type: application/http; msgtype=response\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+    recs = good_records(2)
+    with open(path, "wb") as fh:
+        fh.write(gzip_member(recs[0]))
+        for piece in single_member_gzip_bomb(head, gigabytes):
+            fh.write(piece)
+        fh.write(gzip_member(recs[1]))
+    return path
+
+
+def warc_gz_bomb_multi_member(path: Path, gigabytes: float = 4) -> Path:
     """A .warc.gz: one good record, then a record whose gzip members inflate to `gigabytes` GB of payload
     and whose Content-Length says so honestly."""
     length = int(gigabytes * 1e9 // GZIP_CHUNK) * GZIP_CHUNK
