@@ -84,9 +84,7 @@ def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: in
     config.write_text(CONFIG.format(inputs=inputs, output=out, num_shards=num_shards, models=models))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [*CLI, "run", str(config), "--workers", str(workers)], capture_output=True, text=True
-    )
+    proc = subprocess.run([*CLI, "run", str(config), "--workers", str(workers)], capture_output=True, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -96,9 +94,7 @@ def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: in
     for record in (out / ".pipeline" / "tasks").rglob("*.json"):
         step = record.parent.name
         peak[step] = max(peak.get(step, 0), json.loads(record.read_text()).get("max_rss_kb") or 0)
-    docs_in = sum(
-        json.loads(m.read_text())["docs"]["in"] for m in (out / "01-ingest" / "manifests").glob("*.json")
-    )
+    docs_in = sum(json.loads(m.read_text())["docs"]["in"] for m in (out / "01-ingest" / "manifests").glob("*.json"))
     stages = {}
     for d in sorted(out.iterdir()):
         if (d / "manifests").is_dir():
@@ -109,11 +105,12 @@ def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: in
                 "docs_in": sum(m["docs"]["in"] for m in ms),
             }
     tokens = sum(
-        json.loads(m.read_text())["stats"].get("tokens", 0)
-        for m in (out / "07-tokenize" / "manifests").glob("*.json")
+        json.loads(m.read_text())["stats"].get("tokens", 0) for m in (out / "07-tokenize" / "manifests").glob("*.json")
     )
+    tasks = len(list((out / ".pipeline" / "tasks").rglob("*.json")))
     shutil.rmtree(out)
     return {
+        "tasks": tasks,
         "workers": workers,
         "wall": wall,
         "cpu": cpu,
@@ -141,12 +138,19 @@ def main() -> None:
         models = tmp / "models"
         ref = str(REPO / "corpus_tool" / "data" / "reference")
         subprocess.run([*CLI, "train-lm", ref, "-o", str(models / "lm")], check=True, capture_output=True)
-        subprocess.run(
-            [*CLI, "train-tokenizer", ref, "-o", str(models / "tokenizer")], check=True, capture_output=True
-        )
+        subprocess.run([*CLI, "train-tokenizer", ref, "-o", str(models / "tokenizer")], check=True, capture_output=True)
         print(
             f"input: sample corpus x {args.copies} = {len(list(inputs.iterdir()))} files, "
             f"{raw / 1e6:.1f} raw MB; {args.num_shards} tasks per stage"
+        )
+        # The fixed cost of a run (starting every task process: Python, libraries, models), measured on one
+        # copy of the sample, so that the marginal rate (what a large crawl sees) can be told apart from it.
+        one = tmp / "one"
+        one_raw = scaled_corpus(one, 1)
+        base = run_once(tmp, one, models, 1, args.num_shards)
+        print(
+            f"fixed cost: {base['cpu']:.1f} s CPU for a run on one copy ({one_raw / 1e6:.2f} raw MB), "
+            f"{base['cpu'] / base['tasks']:.2f} s per task process"
         )
         for workers in args.workers:
             r = run_once(tmp, inputs, models, workers, args.num_shards)
@@ -156,7 +160,9 @@ def main() -> None:
                 f"{r['docs_in']:,} docs in, {r['tokens']:,} tokens out"
             )
             print(
-                f"  end to end: {mb / r['cpu']:.2f} MB/s per core (CPU time), "
+                f"  end to end: {mb / r['cpu']:.2f} MB/s per core (CPU time); marginal "
+                f"{(raw - one_raw) / 1e6 / max(r['cpu'] - base['cpu'], 1e-9):.2f} MB/s per core (fixed cost "
+                "taken out); "
                 f"{mb / r['wall']:.2f} MB/s wall ({mb / r['wall'] / workers:.2f} per worker), "
                 f"{r['docs_in'] / r['cpu']:.0f} docs/s per core"
             )
@@ -169,9 +175,7 @@ def main() -> None:
                     f"{s['seconds']:>6.1f} s in shards ({rate:.1f} MB/s); peak RSS "
                     f"{_stage_peak(r['peak_kb'], name) / 1024:.0f} MB"
                 )
-        print(
-            f"\npeak RSS of this script: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
-        )
+        print(f"\npeak RSS of this script: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

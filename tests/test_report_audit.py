@@ -1,4 +1,4 @@
-"""report and audit on a real run of the sample pipeline (shared with tests/test_pipeline.py)."""
+"""The demo, and report and audit on its real run of the sample pipeline."""
 
 from __future__ import annotations
 
@@ -15,19 +15,49 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
-from test_pipeline import reference_run
 
 from corpus_tool import shards
 from corpus_tool.report import read_idx
 
 
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """`corpus-tool demo` (README command 1), run once for this module: (output root, stdout)."""
+    from conftest import corpus_tool
+
+    out = tmp_path_factory.mktemp("demo") / "demo-out"
+    proc = corpus_tool("demo", "-o", str(out), "--workers", "2", timeout=600)
+    return out, proc.stdout.decode() + proc.stderr.decode()
+
+
 @pytest.fixture
-def run_copy(tmp_path_factory, tmp_path):
-    """A private copy of the reference run (tests may tamper with it)."""
-    _, root = reference_run(tmp_path_factory)
+def run_copy(demo_run, tmp_path):
+    """A private copy of the demo's output (tests tamper with it)."""
     copy = tmp_path / "out"
-    shutil.copytree(root, copy)
+    shutil.copytree(demo_run[0], copy)
     return copy
+
+
+def test_demo_runs_every_stage_then_reports_and_audits(demo_run, run_cli, tmp_path):
+    out, text = demo_run
+    assert "NOT AVAILABLE" not in text and "NOT RUN" not in text
+    for stage in ("01-ingest", "02-langid", "03-normalize", "04-filter", "05-perplexity", "06-dedup", "07-tokenize"):
+        assert re.search(rf"^{stage}\s+\d+\s+[\d,]+\s+[\d,]+", text, re.M), stage
+    assert f"clean documents (Parquet):           {out / '06-dedup'}" in text
+    assert f"token shards (Megatron .bin/.idx):   {out / '07-tokenize'}" in text
+    tokens = sum(int(read_idx(p)[0].sum()) for p in (out / "07-tokenize").glob("*.idx"))
+    assert tokens > 1000 and f"tokens: {tokens:,} in" in text
+    assert re.search(r"audit: all \d+ checks passed", text)
+    assert (out / "report" / "index.html").exists() and (out / "pipeline.yaml").exists()
+    # The demo never overwrites silently, and never deletes a folder it did not make.
+    again = run_cli("demo", "-o", str(out), check=False)
+    assert again.returncode == 2 and "pass --overwrite" in again.stderr.decode()
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    refused = run_cli("demo", "-o", str(foreign), "--overwrite", check=False)
+    assert refused.returncode == 2 and "not deleting it" in refused.stderr.decode()
+    assert (foreign / "thesis.tex").read_text() == "precious"
 
 
 def _manifest_totals(stage_dir: Path) -> dict[str, int]:
@@ -39,8 +69,8 @@ def _manifest_totals(stage_dir: Path) -> dict[str, int]:
     return totals
 
 
-def test_report_funnel_distributions_and_html(run_copy, run_cli, tmp_path):
-    root = run_copy
+def test_report_funnel_distributions_and_html(demo_run, run_cli, tmp_path):
+    root = demo_run[0]
     proc = run_cli("report", str(root), "-o", str(tmp_path / "report"))
     text = proc.stdout.decode()
     # The funnel on the terminal has every stage with the manifests' counts.
@@ -54,9 +84,7 @@ def test_report_funnel_distributions_and_html(run_copy, run_cli, tmp_path):
         "07-tokenize",
     ):
         t = _manifest_totals(root / stage)
-        assert re.search(
-            rf"^{stage}\s+\d+\s+{t['in']:,}\s+{t['kept']:,}\s+{t['rejected']:,}\s", text, re.M
-        ), (
+        assert re.search(rf"^{stage}\s+\d+\s+{t['in']:,}\s+{t['kept']:,}\s+{t['rejected']:,}\s", text, re.M), (
             stage,
             text,
         )
@@ -98,7 +126,7 @@ def _chromium() -> str | None:
     return None
 
 
-def test_report_opens_in_a_headless_browser(run_copy, run_cli, tmp_path):
+def test_report_opens_in_a_headless_browser(demo_run, run_cli, tmp_path):
     """The page renders in a real browser with every image decoded (Debian's chromium, headless)."""
     browser = _chromium()
     if browser is None:
@@ -106,7 +134,7 @@ def test_report_opens_in_a_headless_browser(run_copy, run_cli, tmp_path):
             "chromium is not installed (apt-get install chromium); the HTML and every embedded image "
             "are still parsed and decoded by test_report_funnel_distributions_and_html"
         )
-    run_cli("report", str(root := run_copy), "-o", str(tmp_path / "report"))
+    run_cli("report", str(root := demo_run[0]), "-o", str(tmp_path / "report"))
     page = (tmp_path / "report" / "index.html").read_text()
     # A copy of the page with a probe that writes, once loaded, how many images decoded with a size.
     probe = (

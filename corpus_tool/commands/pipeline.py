@@ -272,8 +272,6 @@ def demo(
     print(f"  rejected documents, with reasons:    {root}/*/rejected/")
     print(f"  report (open in a browser):          {page}")
     print(f"  per-task logs:                       {root / 'logs'}")
-    if summary.tokens:
-        print(f"tokens: {summary.tokens:,}")
     if checks.failed:
         print(f"audit: {len(checks.failed)} check(s) FAILED:")
         for line in checks.failed:

@@ -266,9 +266,16 @@ def _save_jobs(plan: Plan, submitted: list[Submitted]) -> None:
 
 def active_jobs(job_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
     """{job id: [(state, reason), ...]} for those of `job_ids` that are not finished yet."""
-    proc = _slurm_cmd(["squeue", "-h", "-u", getpass.getuser(), "-o", "%F|%i|%T|%r"], check=False)
-    if proc.returncode != 0:
-        raise CorpusToolError(f"squeue failed (exit {proc.returncode}): {proc.stderr.strip()}")
+    for attempt in range(6):  # slurmctld may be busy for a moment on a loaded cluster
+        proc = _slurm_cmd(["squeue", "-h", "-u", getpass.getuser(), "-o", "%F|%i|%T|%r"], check=False)
+        if proc.returncode == 0:
+            break
+        time.sleep(2**attempt)
+    else:
+        raise CorpusToolError(
+            f"squeue failed (exit {proc.returncode}): {proc.stderr.strip()}; the jobs keep running: "
+            "rerun the same command later to see what is unfinished"
+        )
     wanted = set(job_ids)
     active: dict[str, list[tuple[str, str]]] = {}
     for line in proc.stdout.splitlines():
