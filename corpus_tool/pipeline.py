@@ -427,6 +427,7 @@ def make_plan(
     available: set[str] | None = None,
     check_options: bool = True,
     num_shards: int | None = None,
+    overwrite: bool = False,
 ) -> Plan:
     """Turn a config into steps of tasks. Stages whose command is not in `available` (and stages that need
     their output) are left out and listed in `plan.missing`; the next stage reads the last document stage."""
@@ -473,6 +474,11 @@ def make_plan(
         if sc.kind != "command":
             previous_docs = new[-1].output
             doc_outputs.add(previous_docs)
+    if overwrite:  # every task redoes its shards (and, with a new command line, is unfinished)
+        for step in steps:
+            accepted = _command_options(step.command) if check_options else {"overwrite"}
+            if accepted is None or "overwrite" in accepted:
+                step.args.append("--overwrite")
     return Plan(config, root, corpus_tool_prefix(), steps, missing)
 
 

@@ -379,3 +379,13 @@ def test_dry_run_prints_the_task_commands(tmp_path, run_cli):
         for ln in lines
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_overwrite_reaches_every_task(tmp_path):
+    cli("init", str(tmp_path / "p.yaml"), "-o", "o")
+    cfg = load_config(tmp_path / "p.yaml")
+    plan = make_plan(cfg, overwrite=True)
+    # Every command that has --overwrite gets it (train-lm has none: it always rewrites its model).
+    assert all(step.args[-1] == "--overwrite" for step in plan.steps if step.command != "train-lm")
+    assert len(plan.steps) == 12
+    assert plan.pending(plan.steps[0]) == [0]

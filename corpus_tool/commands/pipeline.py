@@ -120,7 +120,7 @@ def run(
     from corpus_tool.pipeline import load_config, make_plan
 
     cfg = load_config(config)
-    plan = make_plan(cfg, num_shards=num_shards)
+    plan = make_plan(cfg, num_shards=num_shards, overwrite=overwrite)
     if plan.missing:
         raise UsageError(
             f"{config}: stage(s) {', '.join(plan.missing)} are not available in this corpus-tool "
