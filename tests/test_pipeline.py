@@ -196,9 +196,7 @@ def test_config_errors_name_the_file_and_key(tmp_path, text, message):
 
 
 def test_yaml_is_loaded_safely(tmp_path):
-    path = write_config(
-        tmp_path, "input: !!python/object/apply:os.system ['echo pwned']\noutput: o\nstages: [a]\n"
-    )
+    path = write_config(tmp_path, "input: !!python/object/apply:os.system ['echo pwned']\noutput: o\nstages: [a]\n")
     with pytest.raises(UsageError, match="not valid YAML"):
         load_config(path)
 
@@ -375,8 +373,7 @@ def test_dry_run_prints_the_task_commands(tmp_path, run_cli):
     proc = run_cli("run", str(tmp_path / "p.yaml"), "--dry-run", "--num-shards", "2")
     lines = proc.stdout.decode().splitlines()
     assert any(
-        re.search(r"langid \S+/o/01-ingest -o \S+/o/02-langid --shard-index 1 --num-shards 2$", ln)
-        for ln in lines
+        re.search(r"langid \S+/o/01-ingest -o \S+/o/02-langid --shard-index 1 --num-shards 2$", ln) for ln in lines
     )
     assert not (tmp_path / "o").exists()
 
@@ -389,3 +386,60 @@ def test_overwrite_reaches_every_task(tmp_path):
     assert all(step.args[-1] == "--overwrite" for step in plan.steps if step.command != "train-lm")
     assert len(plan.steps) == 12
     assert plan.pending(plan.steps[0]) == [0]
+
+
+def test_slurm_scripts_carry_the_options_and_split_large_arrays(tmp_path, run_cli):
+    """Writing the sbatch scripts needs no cluster: options, throttle, dependencies, and the split of a step
+    larger than MaxArraySize (read from `scontrol show config`, else Slurm's default 1001)."""
+    from corpus_tool.executors.slurm import max_array_size
+
+    run_cli("init", str(tmp_path / "p.yaml"), "-o", "o")
+    limit = max_array_size()
+    tasks = 2 * limit + 3
+    run_cli(
+        "run",
+        str(tmp_path / "p.yaml"),
+        "--executor",
+        "slurm",
+        "--num-shards",
+        str(tasks),
+        "--partition",
+        "cpu",
+        "--account",
+        "proj",
+        "--time",
+        "00:30:00",
+        "--mem",
+        "3G",
+        "--cpus-per-task",
+        "2",
+        "--throttle",
+        "7",
+    )
+    sdir = tmp_path / "o" / "slurm"
+    parts = sorted(sdir.glob("02-langid*.sbatch"))
+    assert [p.name for p in parts] == ["02-langid.part1.sbatch", "02-langid.part2.sbatch", "02-langid.part3.sbatch"]
+    first, last = parts[0].read_text(), parts[2].read_text()
+    for opt in (
+        "--partition=cpu",
+        "--account=proj",
+        "--time=00:30:00",
+        "--mem=3G",
+        "--cpus-per-task=2",
+        f"--array=0-{limit - 1}%7",
+        "--kill-on-invalid-dep=yes",
+        "--job-name=ct-02-langid",
+    ):
+        assert f"#SBATCH {opt}\n" in first, opt
+    assert "#SBATCH --array=0-2%7\n" in last
+    assert f"TASKS=({2 * limit} {2 * limit + 1} {2 * limit + 2})" in last
+    assert f'--shard-index "$I" --num-shards {tasks}' in last
+    # train-lm is one task, not an array over shards.
+    assert "#SBATCH --array=0-0%7" in (sdir / "train-lm.sbatch").read_text()
+    submit = (sdir / "submit.sh").read_text().splitlines()
+    langid = [line for line in submit if "02-langid" in line and "sbatch" in line]
+    ingest_jobs = [line.split("=")[0] for line in submit if "01-ingest" in line and "sbatch" in line]
+    assert len(ingest_jobs) == 3
+    assert all(f"--dependency=afterok:{':'.join('$' + j for j in ingest_jobs)} " in line for line in langid)
+    # Nothing was submitted and no task ran.
+    assert not (tmp_path / "o" / "slurm" / "jobs.json").exists() and not (tmp_path / "o" / "01-ingest").exists()
