@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 from corpus_tool.stages.tokenize import megatron
 from corpus_tool.stages.tokenize.encoder import TokenEncoder
@@ -42,9 +42,7 @@ def mixed_texts(n: int, seed: int) -> list[str]:
     pieces = ["，", "。", "！", "“", "”", " ", "\n", "the ", "GPU ", "2024", "😀", "　", "Ａ", "\t"]
     out = []
     for _ in range(n):
-        chars = [
-            rng.choice(HAN) if rng.random() < 0.7 else rng.choice(pieces) for _ in range(rng.randint(1, 300))
-        ]
+        chars = [rng.choice(HAN) if rng.random() < 0.7 else rng.choice(pieces) for _ in range(rng.randint(1, 300))]
         out.append("".join(chars))
     return out
 
@@ -108,6 +106,37 @@ def test_encoder_gives_exactly_hf_encode_ids(tok_path, backend):
     got = [out.tokens[e - n : e].tolist() for e, n in zip(ends, out.lengths, strict=True)]
     assert got == [hf.encode(t).ids for t in texts]
     assert got[TRICKY.index("中文<|endoftext|>混合")].count(hf.token_to_id("<|endoftext|>")) == 1
+
+
+# The pre-tokenizer shape of Qwen2-style tokenizers: a GPT-4-like split regex, then byte-level mapping.
+QWEN_LIKE_SPLIT = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+
+def test_split_regex_nfc_tokenizer_is_exact_on_the_fast_path(tmp_path):
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(QWEN_LIKE_SPLIT), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=600,
+        special_tokens=["<|endoftext|>", "<|im_start|>"],
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(mixed_texts(200, seed=21) + TRICKY, trainer)
+    path = tmp_path / "qwen_like.json"
+    tok.save(str(path))
+    enc = TokenEncoder(path, backend="auto", verify_fraction=0.0)
+    assert enc.backend == "gigatoken"
+    texts = TRICKY + mixed_texts(300, seed=22) + ["<|im_start|>用户 你好<|endoftext|>"]
+    assert enc.encode(texts).tokens.tolist() == [t for s in texts for t in tok.encode(s).ids]
 
 
 def test_post_processor_bos_and_suffix_on_the_fast_path(tmp_path):
@@ -176,9 +205,7 @@ def test_fast_path_divergence_switches_to_hf(tok_path):
 def test_tokenize_cli_writes_exact_ids_rejects_empty_and_reports_stats(tok_path, corpus, tmp_path, run_cli):
     inp, texts = corpus
     out = tmp_path / "tokens"
-    proc = run_cli(
-        "tokenize", str(inp), "-o", str(out), "--tokenizer", str(tok_path.parent), "--batch-size", "16"
-    )
+    proc = run_cli("tokenize", str(inp), "-o", str(out), "--tokenizer", str(tok_path.parent), "--batch-size", "16")
     hf = Tokenizer.from_file(str(tok_path))
     eod = hf.token_to_id("<|endoftext|>")
     for name, shard_texts in texts.items():
@@ -221,9 +248,7 @@ def test_tokenize_cli_writes_exact_ids_rejects_empty_and_reports_stats(tok_path,
         "2 already finished"
         in run_cli("tokenize", str(inp), "-o", str(out), "--tokenizer", str(tok_path)).stderr.decode()
     )
-    run_cli(
-        "tokenize", str(inp), "-o", str(out), "--tokenizer", str(tok_path), "--overwrite", "--backend", "hf"
-    )
+    run_cli("tokenize", str(inp), "-o", str(out), "--tokenizer", str(tok_path), "--overwrite", "--backend", "hf")
     assert ((out / "s1.bin").read_bytes(), (out / "s1.idx").read_bytes()) == before
     assert not [p for p in out.rglob(".*")]
 
@@ -260,9 +285,7 @@ def test_tokenizer_without_eod_token_needs_eod_or_no_eod(tmp_path, corpus, run_c
     assert proc.returncode == 2
     assert "no end-of-document token" in proc.stderr.decode() and "Traceback" not in proc.stderr.decode()
     run_cli("tokenize", str(inp), "-o", str(tmp_path / "o"), "--tokenizer", str(path), "--no-eod")
-    missing = run_cli(
-        "tokenize", str(inp), "-o", str(tmp_path / "p"), "--tokenizer", str(tmp_path), check=False
-    )
+    missing = run_cli("tokenize", str(inp), "-o", str(tmp_path / "p"), "--tokenizer", str(tmp_path), check=False)
     assert missing.returncode == 2 and "tokenizer.json" in missing.stderr.decode()
 
 
@@ -300,9 +323,7 @@ def test_merge_cli_refuses_unfinished_shards_and_existing_output(tok_path, corpu
     proc = run_cli("merge", str(out / "s2"), str(out / "s1.idx"), "-o", str(tmp_path / "m"))
     merged = megatron.MegatronDataset(tmp_path / "m")
     parts = [megatron.MegatronDataset(out / n) for n in ("s2", "s1")]
-    assert [merged[i].tolist() for i in range(len(merged))] == [
-        p[i].tolist() for p in parts for i in range(len(p))
-    ]
+    assert [merged[i].tolist() for i in range(len(merged))] == [p[i].tolist() for p in parts for i in range(len(p))]
     assert "documents" in proc.stderr.decode()
     again = run_cli("merge", str(out), "-o", str(tmp_path / "m"), check=False)
     assert again.returncode == 5 and "--overwrite" in again.stderr.decode()
@@ -317,9 +338,7 @@ def test_train_tokenizer_cli(tmp_path, run_cli):
     write_shard(inp / "a.parquet", mixed_texts(150, seed=11))
     (tmp_path / "extra.txt").write_text("\n".join(mixed_texts(50, seed=12)), encoding="utf-8")
     out = tmp_path / "tok"
-    proc = run_cli(
-        "train-tokenizer", str(inp), str(tmp_path / "extra.txt"), "-o", str(out), "--vocab-size", "400"
-    )
+    proc = run_cli("train-tokenizer", str(inp), str(tmp_path / "extra.txt"), "-o", str(out), "--vocab-size", "400")
     assert "EOD <|endoftext|> = 0" in proc.stderr.decode()
     tok = Tokenizer.from_file(str(out / "tokenizer.json"))
     assert tok.get_vocab_size() == 400
