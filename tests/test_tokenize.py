@@ -370,3 +370,17 @@ def test_config_file_sets_options(tok_path, corpus, tmp_path, run_cli):
     ds = FlatDataset(tmp_path / "o" / "s2")
     assert [ds[i].tolist() for i in range(len(ds))] == [hf.encode(t).ids for t in texts["s2"] if t]
     assert ds.meta["eod"] is None
+
+
+def test_input_column_named_tokens_is_replaced(tok_path, tmp_path):
+    from corpus_tool.runner import run_stage
+    from corpus_tool.stages.tokenize import TokenizeStage
+
+    pq.write_table(
+        pa.table({"id": ["a", "b"], "text": ["中文测试", "GPU"], "source": ["s", "s"], "tokens": [[1, 2], [3]]}),
+        tmp_path / "x.parquet",
+    )
+    run_stage(TokenizeStage(tok_path), [str(tmp_path / "x.parquet")], str(tmp_path / "o"))
+    hf = Tokenizer.from_file(str(tok_path))
+    ds = megatron.MegatronDataset(tmp_path / "o" / "x")
+    assert [ds[i].tolist() for i in range(2)] == [hf.encode(t).ids + [0] for t in ("中文测试", "GPU")]

@@ -104,6 +104,8 @@ class TokenizeStage(Stage):
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         column = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(tokens, pa.uint32()))
+        if TOKENS_COLUMN in kept.schema.names:  # a user column of that name: ours replaces it
+            kept = kept.drop_columns([TOKENS_COLUMN])
         return kept.append_column(TOKENS_COLUMN, column), rejected
 
     def begin_shard(self, shard) -> None:
