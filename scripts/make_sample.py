@@ -47,6 +47,7 @@ from sample_texts import (  # noqa: E402
     JSONL_ARTICLES,
     KOREAN_ARTICLE,
     MARKDOWN,
+    MORE_ARTICLES,
     SEO_KEYWORDS,
     SRT_CUES,
     VTT_CUES,
@@ -54,7 +55,7 @@ from sample_texts import (  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "corpus_tool" / "data" / "sample"
-ART = {a[0]: a for a in ARTICLES + JSONL_ARTICLES}
+ART = {a[0]: a for a in ARTICLES + MORE_ARTICLES + JSONL_ARTICLES}
 S2TW = opencc.OpenCC("s2twp")
 
 # ------------------------------------------------------------------------------------------ boilerplate
@@ -71,6 +72,22 @@ HOT_B = ["市民热线十月受理诉求两万件", "江滨公园夜景灯光改
 NAV_TW = ["首頁", "即時", "政治", "社會", "生活", "國際", "財經", "娛樂", "體育", "地方", "旅遊", "影音"]
 HOT_TW = ["立冬後首波冷氣團報到 北部低溫下探十四度", "捷運新路線明年通車 沿線房價看漲",
           "年輕人返鄉務農 打造有機米品牌", "跨年煙火確定施放 交通管制一次看"]
+
+
+def _script_blob(site: str) -> str:
+    """An inline ad/analytics configuration of a few KB, as real portals have (extraction must drop it)."""
+    slots = ",".join(
+        f'{{"slot":"{site}-{i:03d}","size":[{300 + 10 * (i % 7)},{250 - 5 * (i % 5)}],"lazy":{str(i % 2 == 0).lower()},'
+        f'"targeting":{{"channel":"news","pos":"p{i}","kw":["本地","资讯","{site}"]}}}}'
+        for i in range(24)
+    )
+    return (
+        f'<script type="application/ld+json">{{"@context":"https://schema.org","@type":"NewsArticle",'
+        f'"publisher":{{"@type":"Organization","name":"{site}"}}}}</script>'
+        f"<script>window.__AD_CONFIG__={{\"slots\":[{slots}]}};"
+        "(function(w,d){var s=d.createElement('script');s.async=true;s.src='//static.example.com/ads.js';"
+        "d.getElementsByTagName('head')[0].appendChild(s);})(window,document);</script>"
+    )
 
 
 def _links(items: list[str], href: str = "/news/") -> str:
@@ -91,6 +108,7 @@ def page_portal_a(title: str, paragraphs: list[str], meta_charset: str | None, d
 <script type="text/javascript">var _hmt = _hmt || []; (function() {{ var hm = document.createElement("script");
 hm.src = "//stat.example.com/hm.js?1a2b3c"; document.head.appendChild(hm); }})();</script>
 <style>.nav li{{float:left;margin:0 8px}} .ad{{background:#fee}}</style>
+{_script_blob("binjiang")}
 </head><body>
 <div class="top-bar">欢迎访问滨江新闻网 | <a href="/login">登录</a> | <a href="/reg">注册</a> | <a href="/m">手机版</a></div>
 <div class="header"><a href="/" class="logo"><img src="/logo.png" alt="滨江新闻网"></a>
@@ -124,7 +142,7 @@ def page_portal_b(title: str, paragraphs: list[str], meta_charset: str | None, d
     meta = f'<meta charset="{meta_charset}">' if meta_charset else ""
     return f"""<!doctype html>
 <html lang="zh"><head>{meta}<title>{html.escape(title)} - 东方资讯网</title>
-<link rel="stylesheet" href="/static/site.css"></head>
+<link rel="stylesheet" href="/static/site.css">{_script_blob("dfzx")}</head>
 <body><header class="site-header"><div class="logo">东方资讯网</div>
 <nav class="main-nav"><ul>{_links(NAV_B, "/c/")}</ul></nav></header>
 <main><article class="post">
@@ -368,6 +386,23 @@ def build_warc() -> bytes:
     for key, day in (("hongshao", "14"), ("xihu", "13"), ("shuimian", "12")):
         w.exchange(f"http://www.dfzx.example/a/202611{day}/{key}.html", "200 OK", "text/html; charset=utf-8",
                    page_portal_b(a[key][2], a[key][3], "utf-8", f"2026-11-{day}").encode("utf-8"))
+    # More pages (one more lying header: UTF-8 bytes labelled GBK).
+    w.exchange("http://news.binjiang.example/2026/1111/library24h.html", "200 OK", "text/html; charset=utf-8",
+               page_portal_a(a["tushuguan"][2], a["tushuguan"][3], "utf-8", "2026-11-11 07:45").encode("utf-8"))
+    w.exchange("http://www.dfzx.example/a/20261110/xiqu.html", "200 OK", "text/html; charset=gb2312",
+               page_portal_b(a["xiju"][2], a["xiju"][3], "gb2312", "2026-11-10").encode("gb18030"))
+    w.exchange("http://news.binjiang.example/2026/1109/hsr.html", "200 OK", "text/html; charset=GBK",
+               page_portal_a(a["gaotie"][2], a["gaotie"][3], None, "2026-11-09 15:20").encode("utf-8"))
+    w.exchange("http://baike.zhishi.example/item/jiaozi", "200 OK", "text/html; charset=utf-8",
+               page_encyclopedia(a["jiaozi"][2], a["jiaozi"][3], "utf-8").encode("utf-8"))
+    w.exchange("http://bbs.shuimu.example/thread/shouji.html", "200 OK", "text/html; charset=gbk",
+               page_forum(a["shouji"][2], a["shouji"][3], "gbk").encode("gb18030"))
+    w.exchange("http://item.youxuan.example/p/30952.html", "200 OK", "text/html; charset=utf-8",
+               page_product(a["chufang"][2], a["chufang"][3], "utf-8", "¥269.00").encode("utf-8"))
+    w.exchange("http://www.twnews.example/story/7815.html", "200 OK", "text/html; charset=big5",
+               big5(page_portal_tw(a["laojie_tw"][2], a["laojie_tw"][3], "big5", "2026/11/16 14:05")))
+    w.exchange("http://www.twnews.example/story/7833.html", "200 OK", "text/html; charset=utf-8",
+               page_portal_tw(a["youji_tw"][2], a["youji_tw"][3], "utf-8", "2026/11/15 10:30").encode("utf-8"))
     # Other languages.
     w.exchange("http://www.riverside-news.example/cycling-lanes", "200 OK", "text/html; charset=UTF-8",
                page_simple(ENGLISH_ARTICLE[0], ENGLISH_ARTICLE[1:], "en", "utf-8").encode("utf-8"))
