@@ -344,6 +344,8 @@ def test_train_tokenizer_cli(tmp_path, run_cli):
     assert tok.get_vocab_size() == 400
     added = json.loads((out / "tokenizer.json").read_text())["added_tokens"]
     assert [(t["content"], t["id"], t["special"]) for t in added] == [("<|endoftext|>", 0, True)]
+    hf_config = json.loads((out / "tokenizer_config.json").read_text())
+    assert hf_config["eos_token"] == "<|endoftext|>" and hf_config["tokenizer_class"] == "PreTrainedTokenizerFast"
     text = "中国人民，GPU 2024 年 😀 ﬁ"
     assert tok.decode(tok.encode(text).ids) == text  # byte-level: nothing is unknown
     merged_han = [t for t in tok.get_vocab() if len(tok.decode([tok.token_to_id(t)])) >= 2]

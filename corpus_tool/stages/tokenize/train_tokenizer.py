@@ -139,8 +139,19 @@ def train_bpe(
     tok.train_from_iterator(counting(), trainer)
     if counted["chars"] == 0:
         raise UsageError(f"no text found in {' '.join(inputs)}")
+    # transformers' AutoTokenizer (and so Megatron's HuggingFaceTokenizer, whose eod is eos_token_id)
+    # reads the special tokens from tokenizer_config.json, not from tokenizer.json.
+    hf_config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": eod_token,
+        "eos_token": eod_token,
+        "unk_token": eod_token,
+        "add_prefix_space": False,
+        "clean_up_tokenization_spaces": False,
+    }
     try:
         out.mkdir(parents=True, exist_ok=True)
+        shards.write_json_atomic(out / "tokenizer_config.json", hf_config)
         tmp = shards.temp_path(target)
         tok.save(str(tmp))
         shards.commit(tmp, target)
