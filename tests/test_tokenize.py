@@ -386,3 +386,22 @@ def test_input_column_named_tokens_is_replaced(tok_path, tmp_path):
     hf = Tokenizer.from_file(str(tok_path))
     ds = megatron.MegatronDataset(tmp_path / "o" / "x")
     assert [ds[i].tolist() for i in range(2)] == [hf.encode(t).ids + [0] for t in ("中文测试", "GPU")]
+
+
+def test_eod_from_tokenizer_config_eos_token(tmp_path, corpus, run_cli):
+    """A model directory's tokenizer_config.json names the EOS token transformers (and Megatron's
+    HuggingFaceTokenizer) use; it wins over the built-in list (<|endoftext|> is also in this vocabulary)."""
+    inp, texts = corpus
+    model = tmp_path / "model"
+    model.mkdir()
+    path = train_bpe(model / "tokenizer.json")
+    tok = Tokenizer.from_file(str(path))
+    tok.add_special_tokens(["<|im_end|>"])
+    tok.save(str(path))
+    (model / "tokenizer_config.json").write_text(json.dumps({"eos_token": {"content": "<|im_end|>"}}))
+    run_cli("tokenize", str(inp), "-o", str(tmp_path / "o"), "--tokenizer", str(model))
+    manifest = json.loads((tmp_path / "o" / "manifests" / "s2.json").read_text())
+    im_end = tok.token_to_id("<|im_end|>")
+    assert (manifest["config"]["eod"], manifest["config"]["eod_token"]) == (im_end, "<|im_end|>")
+    ds = megatron.MegatronDataset(tmp_path / "o" / "s2")
+    assert all(ds[i].tolist()[-1] == im_end for i in range(len(ds)))

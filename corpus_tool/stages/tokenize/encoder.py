@@ -13,6 +13,7 @@ spread. A batch comes back as one flat uint32 token array plus the token count o
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ EOD_CANDIDATES = (
     "<|eod|>",
     "[EOS]",
     "<|end|>",
+    "<｜end▁of▁sentence｜>",  # DeepSeek (full-width bars)
 )
 BACKENDS = ("auto", "gigatoken", "hf")
 
@@ -60,8 +62,20 @@ def load_hf(path: str | Path):
         raise UsageError(f"{p}: not a Hugging Face tokenizer.json ({e})") from e
 
 
-def find_eod(tokenizer) -> tuple[int, str] | None:
-    """The id and text of the tokenizer's end-of-document token, if it has a common one."""
+def find_eod(tokenizer, path: Path | None = None) -> tuple[int, str] | None:
+    """The id and text of the tokenizer's end-of-document token: the `eos_token` of a
+    tokenizer_config.json beside the tokenizer file (what transformers, and so Megatron's
+    HuggingFaceTokenizer, use as EOD), else the first common EOD token the vocabulary has."""
+    config = path.parent / "tokenizer_config.json" if path is not None else None
+    if config is not None and config.is_file():
+        try:
+            eos = json.loads(config.read_text(encoding="utf-8")).get("eos_token")
+        except (OSError, ValueError, AttributeError):
+            eos = None
+        if isinstance(eos, dict):  # {"content": "</s>", ...} in older configs
+            eos = eos.get("content")
+        if isinstance(eos, str) and tokenizer.token_to_id(eos) is not None:
+            return tokenizer.token_to_id(eos), eos
     for text in EOD_CANDIDATES:
         tid = tokenizer.token_to_id(text)
         if tid is not None:

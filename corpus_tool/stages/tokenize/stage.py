@@ -66,7 +66,7 @@ class TokenizeStage(Stage):
                     f"--eod {eod} is not an id of {self.encoder.path} (vocabulary of {self.vocab_size})"
                 )
             return eod, self.encoder.hf.id_to_token(eod)
-        found = find_eod(self.encoder.hf)
+        found = find_eod(self.encoder.hf, self.encoder.path)
         if found is None:
             if self.append_eod:
                 raise UsageError(
