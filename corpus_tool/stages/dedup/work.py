@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -139,8 +140,18 @@ class WorkDir:
 
 
 def fingerprint(obj) -> str:
-    """sha256 of a JSON rendering: what a step read, recorded in its manifest."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    """sha256 of a JSON rendering: what a step read, recorded in its manifest. Files count by name, size and
+    sha256, not by folder, so the same work in another folder (a moved work dir, a rerun elsewhere) gives
+    the same fingerprint, and the same output bytes."""
+    return hashlib.sha256(json.dumps(_by_name(obj), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _by_name(obj):
+    if isinstance(obj, dict):
+        return {k: os.path.basename(v) if k == "path" and isinstance(v, str) else _by_name(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_by_name(v) for v in obj]
+    return obj
 
 
 def is_current(manifest: Path, fp: str) -> bool:
