@@ -41,23 +41,7 @@ def reference(small_input, tmp_path_factory) -> Path:
 
 
 def same_output(a: Path, b: Path) -> bool:
-    return _relative_snapshot(a) == _relative_snapshot(b)
-
-
-def _relative_snapshot(out: Path) -> dict[str, str]:
-    """sha256 per visible file; manifests compared without timings and with the output dir replaced."""
-    import hashlib
-
-    snap = {}
-    for p in faults.visible_files(out):
-        rel = str(p.relative_to(out))
-        if p.parent.name == "manifests":
-            m = faults.normalized_manifest(p)
-            data = json.dumps(m, sort_keys=True).replace(str(out), "OUT").encode()
-        else:
-            data = p.read_bytes()
-        snap[rel] = hashlib.sha256(data).hexdigest()
-    return snap
+    return faults.snapshot(a) == faults.snapshot(b)
 
 
 # ------------------------------------------------------------------------------------------- full disk

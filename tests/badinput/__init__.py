@@ -37,6 +37,57 @@ def chinese_text(rng: np.random.Generator, n_chars: int) -> str:
     return "".join(chars)
 
 
+SUBJECTS = ["城市居民", "研究人员", "地方政府", "学校老师", "农民朋友", "年轻工程师", "博物馆", "铁路部门",
+            "志愿者", "医院", "图书馆", "气象台"]
+VERBS = ["介绍了", "讨论了", "公布了", "总结了", "改进了", "记录了", "调查了", "推广了", "说明了"]
+OBJECTS = ["新的垃圾分类办法", "春季播种的经验", "地铁线路的规划", "古籍修复的技术", "节约用水的措施",
+           "社区图书馆的开放时间", "山区学校的午餐计划", "传统节日的习俗", "夏天防暑的办法", "河道治理的进展"]
+TAILS = ["，大家普遍认为效果不错。", "，并表示明年还会继续。", "，引起了广泛的关注。", "，相关数据已经公开。",
+         "。这是一件好事。", "，得到了居民的支持。"]
+
+
+def sentences_text(rng: np.random.Generator, paragraphs: int = 4) -> str:
+    """Plausible Chinese prose (subject-verb-object sentences): passes langid and the default filter rules."""
+    paras = []
+    for _ in range(paragraphs):
+        n = int(rng.integers(3, 7))
+        paras.append("".join(
+            SUBJECTS[rng.integers(len(SUBJECTS))] + VERBS[rng.integers(len(VERBS))]
+            + OBJECTS[rng.integers(len(OBJECTS))] + TAILS[rng.integers(len(TAILS))] for _ in range(n)))
+    return "\n\n".join(paras)
+
+
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "corpus_tool" / "data" / "reference"
+
+
+def reference_sentences() -> list[str]:
+    """Sentences of the Chinese reference text shipped in the package (real prose, passes every stage)."""
+    out = []
+    for f in sorted(REFERENCE_DIR.glob("*.txt")):
+        for para in f.read_text(encoding="utf-8").split("\n"):
+            out += [x + "。" for x in para.split("。") if len(x) > 8]
+    return out
+
+
+def prose_jsonl(path: Path, n_docs: int, *, seed: int = 0, dup_every: int = 10) -> Path:
+    """Raw JSONL of prose documents (ingest input) made of reference sentences in random order; every
+    `dup_every`-th document repeats an earlier one with a small change, so that dedup has work to do."""
+    rng = np.random.default_rng(seed)
+    pool = reference_sentences()
+    texts: list[str] = []
+    with open(path, "wb") as fh:
+        for i in range(n_docs):
+            if dup_every and i % dup_every == dup_every - 1 and texts:
+                text = texts[int(rng.integers(len(texts)))] + "好。"
+            else:
+                paras = ["".join(pool[j] for j in rng.choice(len(pool), int(rng.integers(3, 8)), replace=False))
+                         for _ in range(int(rng.integers(2, 6)))]
+                text = "\n\n".join(paras)
+            texts.append(text)
+            fh.write(json.dumps({"id": f"{path.stem}-{i}", "text": text}, ensure_ascii=False).encode() + b"\n")
+    return path
+
+
 def write_docs(path: Path, n_docs: int, *, seed: int = 0, chars: int = 300, row_group_size: int | None = None,
                id_prefix: str | None = None) -> Path:
     """A document shard (zstd Parquet with id/text/source) of `n_docs` random Chinese documents."""

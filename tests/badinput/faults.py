@@ -121,13 +121,18 @@ def normalized_manifest(path: Path) -> dict:
     return m
 
 
-def snapshot(out_dir: Path) -> dict[str, str]:
-    """sha256 of every visible output file (manifests normalized), keyed by relative path."""
+def snapshot(out_dir: Path, *roots: Path) -> dict[str, str]:
+    """sha256 of every visible output file, keyed by relative path. Manifests are compared without their
+    timings and with `out_dir` (and `roots`, the folders of the whole run) replaced by placeholders, so two
+    runs into different folders compare equal when they wrote the same bytes."""
     snap = {}
     for p in visible_files(out_dir):
         rel = str(p.relative_to(out_dir))
-        if p.suffix == ".json" and p.parent.name == "manifests":
-            data = json.dumps(normalized_manifest(p), sort_keys=True).encode()
+        if p.suffix == ".json" and (p.parent.name == "manifests" or p.name == "manifest.json"):
+            text = json.dumps(normalized_manifest(p), sort_keys=True).replace(str(out_dir), "OUT")
+            for root in roots:
+                text = text.replace(str(root), "ROOT")
+            data = text.encode()
         else:
             data = p.read_bytes()
         snap[rel] = hashlib.sha256(data).hexdigest()
