@@ -86,7 +86,7 @@ class _RowGroupWriter:
 
 
 def _chunks(batch: pa.RecordBatch) -> Iterator[list[str]]:
-    texts = batch.column(schema.TEXT).to_pylist()
+    texts = [t or "" for t in batch.column(schema.TEXT).to_pylist()]
     start, chars = 0, 0
     for i, t in enumerate(texts):
         chars += len(t)
