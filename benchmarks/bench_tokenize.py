@@ -298,12 +298,12 @@ def main() -> None:
 
     print(
         f"\n{'contender':48} {'wall s':>7} {'cpu s':>7} {'MB/s/core':>10} {'MB/s wall':>10} "
-        f"{'Mtok/s/core':>11} {'peak RSS MB':>11}"
+        f"{'Mtok/s/core':>11} {'docs/s/core':>11} {'peak RSS MB':>11}"
     )
     for label, r in runs:
         print(
             f"{label:48} {r['wall']:7.2f} {r['cpu']:7.2f} {mb / r['cpu']:10.2f} {mb / r['wall']:10.2f} "
-            f"{r['tokens'] / r['cpu'] / 1e6:11.2f} {r['rss_mb']:11.0f}"
+            f"{r['tokens'] / r['cpu'] / 1e6:11.2f} {ndocs / r['cpu']:11.0f} {r['rss_mb']:11.0f}"
         )
     base = dict(runs)
     ours1 = base["corpus-tool tokenize, 1 thread"]
