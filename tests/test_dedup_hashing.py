@@ -126,3 +126,12 @@ def test_keeper_is_longest_then_earliest():
     roots = np.array([0, 0, 0, 5, 5, 5])
     n_chars = np.array([10, 30, 30, 7, 7, 7])
     assert choose_keepers(members, roots, n_chars).tolist() == [1, 1, 1, 5, 5, 5]
+
+
+def test_small_buckets_give_every_pair_for_verification():
+    from corpus_tool.stages.dedup.pairs import _small_bucket_pairs
+
+    idx = np.array([10, 11, 12, 20, 21, 30, 31, 32, 33, 40, 41, 42, 43, 44])
+    starts = np.array([0, 3, 5, 9])  # buckets of 3, 2, 4 and 5 documents
+    got = np.concatenate(_small_bucket_pairs(idx, starts, clique_max=4)).tolist()
+    assert sorted(map(tuple, got)) == [(11, 12), (31, 32), (31, 33), (32, 33)]  # the 5-bucket stays a star

@@ -38,6 +38,7 @@ from corpus_tool.stages.dedup.work import (
 
 STEP = "dedup-pairs"
 VERIFY_CHUNK = 1 << 20
+VERIFY_CLIQUE_MAX = 8  # with verification, buckets of up to this many documents are checked pair by pair
 
 
 def my_bands(names: list[str], index: int, count: int) -> list[str]:
@@ -73,7 +74,8 @@ def compute_pairs(
         wall = datetime.now(UTC)
         t0 = time.perf_counter()
         wd.pairs_manifest(band).unlink(missing_ok=True)
-        pairs = band_pairs(wd, shard_list, band, settings.bands, partitions)
+        clique = VERIFY_CLIQUE_MAX if verify is not None else 0
+        pairs = band_pairs(wd, shard_list, band, settings.bands, partitions, clique)
         n_candidates = len(pairs)
         if verify is not None and len(pairs):
             pairs = pairs[verified(wd, shard_list, pairs) >= verify]
@@ -112,9 +114,11 @@ def _band_keys(wd: WorkDir, m: dict, band: str, n_bands: int) -> np.ndarray:
 
 
 def band_pairs(
-    wd: WorkDir, shard_list: list[dict], band: str, n_bands: int, partitions: int = 1
+    wd: WorkDir, shard_list: list[dict], band: str, n_bands: int, partitions: int = 1, clique_max: int = 0
 ) -> np.ndarray:
-    """(pairs, 2) int64 global indices (anchor < member), sorted."""
+    """(pairs, 2) int64 global indices (lo < hi), sorted, unique. Every bucket gives its star (each member
+    with the first); buckets of 3..`clique_max` documents also give every other pair, so that verification
+    can keep an edge between two members even when one of them is not similar enough to the first."""
     out: list[np.ndarray] = []
     for part in range(partitions):
         keys_list, idx_list = [], []
@@ -140,10 +144,27 @@ def band_pairs(
         anchor_pos = np.maximum.accumulate(np.where(starts, np.arange(len(keys)), 0))
         member = ~starts
         out.append(np.stack([idx[anchor_pos[member]], idx[member]], axis=1))
+        if clique_max >= 3:
+            out.extend(_small_bucket_pairs(idx, np.nonzero(starts)[0], clique_max))
     if not out:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(out)
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+
+def _small_bucket_pairs(idx: np.ndarray, run_starts: np.ndarray, clique_max: int) -> list[np.ndarray]:
+    """The pairs of members (not the first) of every bucket of 3..clique_max documents."""
+    sizes = np.diff(np.append(run_starts, len(idx)))
+    out = []
+    for size in range(3, clique_max + 1):
+        firsts = run_starts[sizes == size]
+        if len(firsts) == 0:
+            continue
+        a, b = np.triu_indices(size, k=1)
+        keep = a > 0  # pairs with the first member are in the star already
+        a, b = a[keep], b[keep]
+        out.append(np.stack([idx[firsts[:, None] + a].ravel(), idx[firsts[:, None] + b].ravel()], axis=1))
+    return out
 
 
 def gather_signatures(wd: WorkDir, shard_list: list[dict], idx: np.ndarray) -> np.ndarray:
