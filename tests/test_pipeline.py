@@ -327,7 +327,7 @@ def test_killed_worker_then_rerun_gives_identical_output(reference, tmp_path, ru
             os.kill(pid, signal.SIGKILL)  # the worker dies mid-shard: its temporary file is open
             killed = (pid, tmp)
             break
-        time.sleep(0.005)
+        time.sleep(0.002)
     out, err = proc.communicate(timeout=240)
     assert killed is not None, "the normalize worker was never caught mid-shard:\n" + err.decode()
     assert proc.returncode != 0
