@@ -20,37 +20,39 @@ class Executor(StrEnum):
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "pipeline.yaml"
 
-INIT_EPILOG = """Examples:
+INIT_EPILOG = """Examples (a config for the embedded sample corpus; edit input and output):
 
-  corpus-tool init                          # writes pipeline.yaml for the embedded sample corpus
-  corpus-tool init my.yaml -o /data/out     # output root /data/out
+  corpus-tool init
+  corpus-tool init my.yaml -o /data/out
   corpus-tool run pipeline.yaml --executor local --workers 2
 """
 
-RUN_EPILOG = """Examples:
+RUN_EPILOG = """Examples (rerun the same command after a crash or a failed task: it resumes):
 
-  corpus-tool run pipeline.yaml --executor local --workers 8      # resumable: rerun after a crash
-  corpus-tool run pipeline.yaml --executor slurm                  # write OUT/slurm/*.sbatch + submit.sh
-  corpus-tool run pipeline.yaml --executor slurm --submit --wait --partition cpu --time 04:00:00
-  corpus-tool run pipeline.yaml --dry-run                         # print the task command lines
+  corpus-tool run pipeline.yaml --executor local --workers 8
+  corpus-tool run pipeline.yaml --dry-run
+  corpus-tool run pipeline.yaml --executor slurm
+  corpus-tool run pipeline.yaml -e slurm --submit --wait --partition cpu
+
+Slurm without --submit writes OUT/slurm/*.sbatch and OUT/slurm/submit.sh.
 """
 
 DEMO_EPILOG = """Examples:
 
   corpus-tool demo -o demo-out
   corpus-tool demo -o demo-out --overwrite --workers 2
-  corpus-tool demo -o demo-out --executor slurm      # needs a working Slurm (sbatch, squeue)
+  corpus-tool demo -o demo-out --executor slurm
 """
 
-REPORT_EPILOG = """Examples:
+REPORT_EPILOG = """Examples (writes ROOT/report/index.html, PNG plots and summary.json):
 
-  corpus-tool report demo-out                  # writes demo-out/report/index.html and PNG plots
+  corpus-tool report demo-out
   corpus-tool report demo-out -o /tmp/report
 """
 
-AUDIT_EPILOG = """Examples:
+AUDIT_EPILOG = """Examples (exit 0 when every check passes, 1 otherwise, each failure listed):
 
-  corpus-tool audit demo-out        # exit 0 when every check passes, 1 otherwise (each failure listed)
+  corpus-tool audit demo-out
 """
 
 Workers = Annotated[
