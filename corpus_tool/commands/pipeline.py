@@ -241,8 +241,8 @@ def demo(
     if output.exists() and any(output.iterdir()):
         if not overwrite:
             raise UsageError(f"{output}: exists and is not empty; pass --overwrite to replace a previous demo")
-        if not (output / STATE_DIR).is_dir() and not (output / "pipeline.yaml").is_file():
-            raise UsageError(f"{output}: not a corpus-tool output folder (no pipeline.yaml); not deleting it")
+        if not _is_demo_output(output, STATE_DIR):
+            raise UsageError(f"{output}: not the output folder of a previous demo; not deleting it")
         shutil.rmtree(output)
     config = output / "pipeline.yaml"
     write_config(config, ".")
@@ -284,6 +284,19 @@ def demo(
         print(f"NOT RUN (not available yet in this installation): {', '.join(plan.missing)}")
     if checks.failed:
         raise typer.Exit(ExitCode.FAILURE)
+
+
+def _is_demo_output(folder: Path, state_dir: str) -> bool:
+    """True only for a folder a demo made: its plan names the demo config inside it (or the demo stopped
+    right after writing that config). A user's own folder is never deleted by --overwrite."""
+    import json
+
+    config = folder / "pipeline.yaml"
+    try:
+        plan = json.loads((folder / state_dir / "plan.json").read_text(encoding="utf-8"))
+        return Path(plan.get("config", "")) == config.resolve()
+    except (OSError, ValueError):
+        return [p.name for p in folder.iterdir()] == ["pipeline.yaml"]
 
 
 def report(
