@@ -93,6 +93,15 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"corpus-tool: error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
+    except MemoryError as e:
+        if debug:
+            raise
+        print(
+            f"corpus-tool: error: out of memory ({type(e).__name__}: {e}); nothing half-written is visible. "
+            "Lower --batch-size, or give the worker more memory (ulimit -v, Slurm --mem)",
+            file=sys.stderr,
+        )
+        sys.exit(ExitCode.FAILURE)
     except KeyboardInterrupt:
         print("corpus-tool: interrupted; unfinished shards were not written", file=sys.stderr)
         sys.exit(ExitCode.INTERRUPTED)

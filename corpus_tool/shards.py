@@ -179,6 +179,8 @@ def iter_document_batches(path: str, batch_size: int) -> Iterator[pa.RecordBatch
             yield docs
             row += batch.num_rows
     except (pa.ArrowException, OSError) as e:
+        if isinstance(e, MemoryError) or "Failed to launch worker" in str(e):  # a memory cap, not bad data
+            raise MemoryError(f"{path} at row {row}: {e}") from e
         raise BadInputError(path, f"row {row}", f"corrupt Parquet data ({e})") from e
 
 
