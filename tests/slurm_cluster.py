@@ -38,6 +38,15 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (a daemon that exited may stay a zombie until its reaper collects it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 class SlurmCluster:
     def __init__(self, max_array_size: int = 1001):
         self.max_array_size = max_array_size
@@ -183,15 +192,12 @@ class SlurmCluster:
                 continue
         deadline = time.time() + timeout
         for pid in pids:
-            while time.time() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
+            while time.time() < deadline and _alive(pid):
                 time.sleep(0.05)
-            else:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            if not _alive(pid):
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def stop(self) -> None:
         if self.dir is None:
