@@ -632,6 +632,8 @@ def load_rules(path: str | Path | None = None) -> tuple[list[Rule], str]:
         data = yaml.safe_load(src.read_text(encoding="utf-8"))
     except OSError as e:
         raise UsageError(f"{where}: cannot read the rule file ({e.strerror or e})") from e
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{where}: the rule file is not UTF-8 text (byte {e.start})") from e
     except yaml.YAMLError as e:
         raise UsageError(f"{where}: not valid YAML ({e})") from e
     items = data.get("rules") if isinstance(data, dict) else data

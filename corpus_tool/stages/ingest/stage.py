@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -392,7 +393,7 @@ class IngestStage(Stage):
                 problem = _zstd_truncation(path)
                 if problem:
                     raise EOFError(problem)
-        except (OSError, EOFError, ValueError, _LineTooLong, _zstd_error()) as e:  # zstd/gzip stream errors
+        except (OSError, EOFError, ValueError, zlib.error, _LineTooLong, _zstd_error()) as e:  # stream errors
             reason = "record_too_large" if isinstance(e, _LineTooLong) else "corrupt_record"
             self.counters[f"problem.{reason}"] += 1
             log.warning("%s after line %d: unreadable (%s)", name, lineno, e)
