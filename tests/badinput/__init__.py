@@ -104,6 +104,32 @@ def write_docs(path: Path, n_docs: int, *, seed: int = 0, chars: int = 300, row_
     return path
 
 
+def large_prose_shard(path: Path, megabytes: int, *, docs_per_group: int = 4000, seed: int = 0) -> Path:
+    """A document shard of about `megabytes` MB of text (reference sentences in random order, so every
+    stage keeps most of it), written row group by row group: never held in memory whole."""
+    import pyarrow.parquet as pq_
+
+    rng = np.random.default_rng(seed)
+    pool = np.array(reference_sentences(), dtype=object)
+    written, doc = 0, 0
+    writer = None
+    try:
+        while written < megabytes * 1_000_000:
+            texts = ["".join(pool[rng.integers(0, len(pool), int(rng.integers(10, 60)))])
+                     for _ in range(docs_per_group)]
+            table = pa.table({"id": [f"big-{doc + i}" for i in range(len(texts))], "text": texts,
+                              "source": [f"big#{doc + i}" for i in range(len(texts))]})
+            if writer is None:
+                writer = pq_.ParquetWriter(path, table.schema, compression="zstd")
+            writer.write_table(table)
+            written += sum(len(t.encode()) for t in texts)
+            doc += len(texts)
+    finally:
+        if writer is not None:
+            writer.close()
+    return path
+
+
 def docs_dir(root: Path, n_shards: int, n_docs: int, **kw) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for s in range(n_shards):
