@@ -53,8 +53,7 @@ def test_stage_memory_is_bounded_whatever_the_shard_size(stage, shards_and_token
         assert code == 0, f"{stage} on {name} under a {CAP >> 30} GB cap: exit {code}\n{err}"
         assert "Traceback" not in err
         rss[name] = peak
-    text_bytes = BIG_MB * 1_000_000
     print(f"{stage}: peak RSS {rss['small'] >> 20} MiB on {SMALL_MB} MB, {rss['big'] >> 20} MiB on {BIG_MB} MB")
     assert rss["big"] < 2 << 30  # the per-worker budget
-    assert rss["big"] - rss["small"] < 100 << 20, rss  # 7.5x the text, (almost) the same memory
-    assert rss["big"] < text_bytes, rss  # a stage that held the shard would need more than the text itself
+    # 7.5x the text, (almost) the same memory: a stage that held the shard would grow by 260 MB or more.
+    assert rss["big"] - rss["small"] < 100 << 20, rss
