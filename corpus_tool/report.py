@@ -175,19 +175,20 @@ def _lengths(files: list[Path]) -> np.ndarray:
 
 def _cluster_sizes(rejected_files: list[Path]) -> np.ndarray:
     """Sizes of duplicate clusters: the kept document plus the rows rejected as its duplicates (their
-    reason_detail names it, e.g. "near-duplicate of <id>")."""
-    counts: Counter[str] = Counter()
+    reason_detail ends with its id, e.g. "near-duplicate of <id>"). Vectorized: Arrow extracts the id and
+    counts per id."""
+    parts = []
     for f in rejected_files:
         try:
-            details = (
-                pq.read_table(f, columns=[schema.REASON_DETAIL]).column(schema.REASON_DETAIL).to_pylist()
-            )
+            col = pq.read_table(f, columns=[schema.REASON_DETAIL]).column(schema.REASON_DETAIL)
         except (OSError, pa.ArrowException, KeyError):
             continue
-        for detail in details:
-            if detail:
-                counts[detail.split()[-1]] += 1
-    return np.array(sorted(c + 1 for c in counts.values()), dtype=np.float64)
+        parts.extend(c for c in pc.drop_null(col).chunks if len(c))
+    if not parts:
+        return np.array([], dtype=np.float64)
+    kept_ids = pc.struct_field(pc.extract_regex(pa.chunked_array(parts), r"(?P<kept>\S+)\s*$"), [0])
+    counts = pa.table({"kept": pc.drop_null(kept_ids)}).group_by("kept").aggregate([("kept", "count")])
+    return np.sort(counts.column("kept_count").to_numpy().astype(np.float64) + 1)
 
 
 def read_idx(path: Path) -> tuple[np.ndarray, np.ndarray]:
