@@ -86,6 +86,15 @@ def targets(workdir: Path) -> dict[str, tuple]:
         out[f"{name} process"] = (st.lists(fuzz.mixed_script_text(), min_size=1, max_size=6),
                                   lambda texts, s=stage: fuzz.run_text_stage(s, texts))
 
+    from corpus_tool.stages.tokenize.encoder import TokenEncoder
+
+    tok = workdir / "tok"
+    subprocess.run([sys.executable, "-m", "corpus_tool", "train-tokenizer", str(bad.REFERENCE_DIR), "-o", str(tok)],
+                   check=True, capture_output=True)
+    encoder = TokenEncoder(tok, backend="auto", verify_fraction=0)
+    out[f"tokenize {encoder.backend} == hf"] = (st.lists(fuzz.mixed_script_text(), min_size=1, max_size=6),
+                                                lambda texts: fuzz.run_token_encoder(encoder, texts))
+
     shard = workdir / "src.parquet"
     bad.write_docs(shard, 60, seed=5, row_group_size=20)
     data = shard.read_bytes()

@@ -141,6 +141,25 @@ def test_text_stage_process_on_arbitrary_unicode(text_stages, name, texts):
     fuzz.run_text_stage(text_stages[name], texts)
 
 
+@pytest.fixture(scope="module")
+def fast_encoder(tmp_path_factory):
+    from corpus_tool.stages.tokenize.encoder import TokenEncoder
+
+    tok = tmp_path_factory.mktemp("tok") / "tok"
+    proc = faults.run(faults.cli_argv("train-tokenizer", str(bad.REFERENCE_DIR), "-o", str(tok)))
+    assert proc.returncode == 0, proc.stderr.decode()
+    encoder = TokenEncoder(tok, backend="auto", verify_fraction=0)
+    if encoder.backend != "gigatoken":
+        pytest.skip(f"the fast encoder is not in use here ({encoder.fallback_reason})")
+    return encoder
+
+
+@FUZZ
+@given(texts=st.lists(fuzz.mixed_script_text(), min_size=1, max_size=6))
+def test_tokenize_fast_path_equals_hf_on_arbitrary_unicode(fast_encoder, texts):
+    fuzz.run_token_encoder(fast_encoder, texts)
+
+
 # ------------------------------------------------------------------------------- filter rule regexes
 
 

@@ -73,6 +73,17 @@ def run_text_stage(stage, texts: list[str]) -> None:
     assert ids == sorted(batch.column(schema.ID).to_pylist())
 
 
+def run_token_encoder(encoder, texts: list[str]) -> None:
+    """tokenize's fast path (gigatoken, no sampling) gives exactly HF tokenizers' ids for every document."""
+    out = encoder.encode(texts)
+    assert len(out.lengths) == len(texts)
+    end = 0
+    for text, n in zip(texts, out.lengths.tolist(), strict=True):
+        got = out.tokens[end: end + n].tolist()
+        end += n
+        assert got == encoder.hf.encode(text).ids, text[:80]
+
+
 # ---------------------------------------------------------------------------------------------- ingest
 
 
