@@ -98,7 +98,11 @@ def run(
     ] = False,
     wait: Annotated[
         bool,
-        typer.Option("--wait", help="Slurm: wait for the jobs; exit 1 if any task failed.", rich_help_panel="Slurm"),
+        typer.Option(
+            "--wait",
+            help="Slurm: submit (implied) and wait for the jobs; exit 1 if any task failed.",
+            rich_help_panel="Slurm",
+        ),
     ] = False,
     partition: Annotated[str | None, typer.Option(help="sbatch --partition.", rich_help_panel="Slurm")] = None,
     account: Annotated[str | None, typer.Option(help="sbatch --account.", rich_help_panel="Slurm")] = None,
