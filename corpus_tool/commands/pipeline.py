@@ -176,6 +176,12 @@ def execute(
         return ExitCode.OK
     plan.root.mkdir(parents=True, exist_ok=True)
     plan.save()
+    tasks = sum(step.count for step in plan.steps)
+    print(
+        f"corpus-tool: {len(plan.steps)} steps, {tasks} tasks; outputs in {plan.root}, one log per task in "
+        f"{plan.root / 'logs'}",
+        file=sys.stderr,
+    )
     if executor is Executor.local:
         from corpus_tool.executors.local import run_local
 
@@ -216,7 +222,15 @@ def execute(
             file=sys.stderr,
         )
         return ExitCode.OK
-    problems = slurm.wait(plan, submitted, poll=poll)
+    try:
+        problems = slurm.wait(plan, submitted, poll=poll)
+    except KeyboardInterrupt:
+        print(
+            "corpus-tool: stopped waiting; the jobs keep running (squeue -u $USER). Rerun the same command "
+            "once they are done: it submits only what did not finish",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERRUPTED
     if problems:
         print(f"corpus-tool: {len(problems)} task(s) did not finish:", file=sys.stderr)
         for line in problems:
