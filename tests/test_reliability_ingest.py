@@ -355,3 +355,18 @@ def test_warc_bomb_split_over_many_gzip_members(tmp_path):
     r = ingest(tmp_path, path, args=BOMB_ARGS, preexec_fn=faults.limit_memory(2 << 30), timeout=60)
     assert urls(r["kept"]) == [GOOD[0]]
     assert r["rejected"] and {x["reason"] for x in r["rejected"]} <= {"record_too_large", "corrupt_record"}
+
+
+def test_warc_header_values_found_by_fuzzing(tmp_path):
+    """Found by benchmarks/fuzz_long.py: a charset label with a NUL byte (codecs.lookup raises ValueError)
+    and a Content-Length beyond any file offset (seek raises ValueError) were internal errors."""
+    path = tmp_path / "f.warc"
+    recs = [
+        bad.warc_record(bad.http_response(bad.page(1), content_type="text/html; charset=utf\x00-8"),
+                        uri="http://example.com/nul-charset"),
+        bad.warc_record(bad.http_response(bad.page(2)), uri="http://example.com/huge", content_length=10**40),
+    ]
+    path.write_bytes(b"".join(recs) + bad.good_records(1)[0])
+    r = ingest(tmp_path, path)
+    assert "http://example.com/nul-charset" in urls(r["kept"])
+    assert reasons(r["rejected"]) == ["record_too_large"]

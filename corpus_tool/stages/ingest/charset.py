@@ -99,7 +99,7 @@ def normalize_label(label: str | None) -> str | None:
         return _ALIASES[key]
     try:
         name = codecs.lookup(key).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a label with a NUL byte in it
         return None
     return _ALIASES.get(name, name)
 

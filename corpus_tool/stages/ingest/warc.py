@@ -159,7 +159,7 @@ def _iter_plain(fh, base: int, max_record_bytes: int, resync: bool) -> Iterator[
             try:  # a lying Content-Length may point past the end of the file, or past any possible offset
                 fh.seek(length, io.SEEK_CUR)
                 beyond = resync and fh.tell() > os.fstat(fh.fileno()).st_size
-            except (OSError, OverflowError):
+            except (OSError, OverflowError, ValueError):  # ValueError: larger than any file offset
                 beyond = True
             if beyond and not (resync and _seek_next_header(fh, block_start)):
                 return
