@@ -122,9 +122,7 @@ def _build(cls: type, data: dict[str, Any], where: str):
         ann = str(f.type)
         value = data[name]
         base = ann.split(" |")[0]
-        if base in hints and not (
-            isinstance(value, hints[base]) and not (base == "int" and isinstance(value, bool))
-        ):
+        if base in hints and not (isinstance(value, hints[base]) and not (base == "int" and isinstance(value, bool))):
             if base == "str" and isinstance(value, int | float):
                 data[name] = str(value)
                 continue
@@ -176,9 +174,7 @@ def load_config(path: str | Path) -> PipelineConfig:
         sc = _build(StageConfig, fields, where)
         sc.name = sc.name or sc.stage
         if not sc.kind:
-            sc.kind = (
-                "dedup" if sc.stage == "dedup" else "command" if sc.stage in COMMAND_STAGES else "shards"
-            )
+            sc.kind = "dedup" if sc.stage == "dedup" else "command" if sc.stage in COMMAND_STAGES else "shards"
         if sc.kind not in KINDS:
             raise UsageError(f"{where}.kind: {sc.kind!r} is not one of {', '.join(KINDS)}")
         if sc.inputs is not None and isinstance(sc.inputs, str):
@@ -191,9 +187,7 @@ def load_config(path: str | Path) -> PipelineConfig:
         if names.count(n) > 1:
             raise UsageError(f"{path}: two stages are named {n!r}; give one of them a `name:`")
         if n in ("root", "data") or not re.fullmatch(r"[A-Za-z0-9_.-]+", n):
-            raise UsageError(
-                f"{path}: stage name {n!r}: use letters, digits, '-', '_' and '.' (not root/data)"
-            )
+            raise UsageError(f"{path}: stage name {n!r}: use letters, digits, '-', '_' and '.' (not root/data)")
     data["stages"] = stages
     return _build(PipelineConfig, {"path": path.resolve(), **data}, f"{path}: ")
 
@@ -211,7 +205,7 @@ def corpus_tool_prefix() -> list[str]:
 
 @dataclass
 class Step:
-    """A list of tasks that can all run at once; a step starts when the previous one has finished."""
+    """A list of tasks that can all run at once; it starts when the steps in `after` have finished."""
 
     label: str  # unique, used for log, script and record folders: e.g. 02-langid, 06-dedup-pairs
     stage: str  # the stage entry it comes from
@@ -225,6 +219,9 @@ class Step:
     # shard it owns has a manifest in `output`).
     shard_input: Path | None = None
     documents: bool = False  # output is a document stage folder (for report/audit)
+    # Labels of the steps whose output this step reads (Slurm: afterok on their jobs). Config order is always
+    # a valid order: a stage only reads stages before it.
+    after: list[str] = field(default_factory=list)
 
     def task_args(self, index: int | str) -> list[str]:
         if not self.sharded:
@@ -363,6 +360,7 @@ class _Resolver:
         self.config = config
         self.values = {"root": str(root), "data": str(DATA_DIR)}
         self.missing: set[str] = set()
+        self.used: set[str] = set()  # placeholders used since the last reset (stage names, root)
 
     def sub(self, value: str, where: str) -> str:
         def repl(m: re.Match) -> str:
@@ -375,6 +373,8 @@ class _Resolver:
                     f"(known: {', '.join('{' + k + '}' for k in self.values)}"
                     "; a stage's name stands for its output only after that stage)"
                 )
+            if key != "data":
+                self.used.add(key)
             return self.values[key]
 
         return _PLACEHOLDER.sub(repl, value)
@@ -392,9 +392,7 @@ def glob_like(value: str) -> bool:
     return any(c in value for c in "*?[")
 
 
-def option_args(
-    options: dict[str, Any], resolver: _Resolver, where: str, accepted: set[str] | None
-) -> list[str]:
+def option_args(options: dict[str, Any], resolver: _Resolver, where: str, accepted: set[str] | None) -> list[str]:
     """`{key: value}` as command-line options: --key value; True -> --key; False -> --no-key; lists repeat."""
     args: list[str] = []
     for key, value in options.items():
@@ -441,11 +439,14 @@ def make_plan(
     number = 0
     cfg_where = str(config.path)
     first_missing: str | None = None  # a missing document stage that reads the raw input breaks the chain
+    last_label: dict[str, str] = {}  # stage name -> label of its last step
+    previous_docs_label: str | None = None
 
     for i, sc in enumerate(config.stages):
         where = f"{cfg_where}: stages[{i}] ({sc.name})"
         if sc.kind != "command":
             number += 1
+        resolver.used = set()
         try:
             if sc.stage.split()[0] not in available:
                 if sc.kind != "command" and previous_docs is None and sc.inputs is None:
@@ -469,10 +470,15 @@ def make_plan(
             missing.append(sc.name if str(e) in (sc.stage, sc.name) else f"{sc.name} (needs {e})")
             resolver.missing.add(sc.name)
             continue
+        new[0].after = _dependencies(sc, resolver.used, root, new[0], last_label, previous_docs_label, steps)
+        for before, step in zip(new, new[1:], strict=False):  # dedup's steps, in order
+            step.after = [before.label]
         steps += new
         resolver.values[sc.name] = str(new[-1].output)
+        last_label[sc.name] = new[-1].label
         if sc.kind != "command":
             previous_docs = new[-1].output
+            previous_docs_label = new[-1].label
             doc_outputs.add(previous_docs)
     if overwrite:  # every task redoes its shards (and, with a new command line, is unfinished)
         for step in steps:
@@ -480,6 +486,28 @@ def make_plan(
             if accepted is None or "overwrite" in accepted:
                 step.args.append("--overwrite")
     return Plan(config, root, corpus_tool_prefix(), steps, missing)
+
+
+def _dependencies(
+    sc: StageConfig,
+    used: set[str],
+    root: Path,
+    first: Step,
+    last_label: dict[str, str],
+    previous_docs_label: str | None,
+    steps: list[Step],
+) -> list[str]:
+    """The steps a stage's first step waits for: the stages it names ({NAME}), the previous document stage
+    when it reads that by default, and, when it names a path under the output root some other way
+    ({root}, a literal path), the step just before it (it may read anything written so far)."""
+    deps = {last_label[name] for name in used if name in last_label}
+    if sc.kind != "command" and sc.inputs is None and previous_docs_label is not None:
+        deps.add(previous_docs_label)
+    literal = [a for a in first.args if a.startswith(str(root)) and not a.startswith(str(first.output))]
+    named = {str(s.output) for s in steps if s.label in deps}
+    if ("root" in used or any(not any(a.startswith(n) for n in named) for a in literal)) and steps:
+        deps.add(steps[-1].label)
+    return sorted(deps)
 
 
 def _stage_steps(
@@ -551,9 +579,7 @@ def _dedup_steps(
     band_tasks = opts.pop("band_tasks", None) or count
     work_opt = opts.pop("work", None)
     work = (
-        Path(resolver.path(str(work_opt), f"{where}.options.work"))
-        if work_opt
-        else out.with_name(out.name + "-work")
+        Path(resolver.path(str(work_opt), f"{where}.options.work")) if work_opt else out.with_name(out.name + "-work")
     )
     per_step: dict[str, dict[str, Any]] = {s: {} for s in DEDUP_STEPS}
     for key, value in opts.items():

@@ -157,6 +157,11 @@ def test_init_config_plans_every_stage_in_order(tmp_path):
     assert steps["07-tokenize"].args[1] == str(root / "06-dedup")
     assert "--tokenizer" in steps["07-tokenize"].args
     assert steps["01-ingest"].args[1] == str(REPO / "corpus_tool" / "data" / "sample")
+    # Dependencies (Slurm's afterok): the stage read by default, and the stages named by {NAME}.
+    assert steps["01-ingest"].after == [] and steps["train-lm"].after == []
+    assert steps["05-perplexity"].after == ["04-filter", "train-lm"]
+    assert steps["06-dedup-pairs"].after == ["06-dedup-signatures"]
+    assert steps["07-tokenize"].after == ["06-dedup-filter", "train-tokenizer"]
     # A stage that is not available is reported, and the chain skips it.
     partial = make_plan(cfg, available=ALL - {"normalize"}, check_options=False)
     assert partial.missing == ["normalize"]

@@ -1,5 +1,5 @@
 """Run a plan as Slurm array jobs: one array job per step (split when larger than MaxArraySize), each
-after the previous one with `--dependency=afterok:`, per-task logs, and only unfinished tasks submitted.
+after the steps it reads from with `--dependency=afterok:`, per-task logs, and only unfinished tasks submitted.
 
 Files, under the output root:
 
@@ -181,21 +181,18 @@ exit "$rc"
 def _submit_sh(scripts: list[JobScript]) -> str:
     lines = [
         "#!/bin/bash",
-        "# Submits the pipeline's array jobs in order, each after the previous step (afterok).",
+        "# Submits the pipeline's array jobs in order, each afterok the jobs of the steps it reads from.",
         "set -euo pipefail",
         'cd "$(dirname "$0")"',
     ]
-    previous: list[str] = []
-    current: list[str] = []
-    label = None
+    jobs: dict[str, list[str]] = {}  # step label -> shell variables holding its job ids
     for n, js in enumerate(scripts):
-        if js.step.label != label:
-            previous, current, label = current, [], js.step.label
         var = f"J{n}"
-        dep = f"--dependency=afterok:{':'.join('$' + v for v in previous)} " if previous else ""
+        deps = [v for label in js.step.after for v in jobs.get(label, [])]
+        dep = f"--dependency=afterok:{':'.join('$' + v for v in deps)} " if deps else ""
         lines.append(f"{var}=$(sbatch --parsable {dep}{js.path.name}); {var}=${{{var}%%;*}}")
         lines.append(f'echo "{js.step.label}{f" part {js.part}" if js.parts > 1 else ""}: job ${var}"')
-        current.append(var)
+        jobs.setdefault(js.step.label, []).append(var)
     return "\n".join(lines) + "\n"
 
 
@@ -221,24 +218,23 @@ def check_not_running(plan: Plan) -> None:
 
 
 def submit(plan: Plan, scripts: list[JobScript], out: TextIO = sys.stderr) -> list[Submitted]:
-    """sbatch each script with afterok on all jobs of the previous submitted step; print the job ids."""
+    """sbatch each script, afterok on every job of the steps it reads from that are part of this submission
+    (finished steps are not resubmitted and impose nothing); print the job ids."""
     submitted: list[Submitted] = []
-    previous: list[str] = []
-    current: list[str] = []
-    label = None
+    jobs: dict[str, list[str]] = {}  # step label -> its job ids in this submission
     try:
         for js in scripts:
-            if js.step.label != label:
-                previous, current, label = current, [], js.step.label
+            deps = [j for label in js.step.after for j in jobs.get(label, [])]
             args = ["sbatch", "--parsable"]
-            if previous:
-                args.append(f"--dependency=afterok:{':'.join(previous)}")
+            if deps:
+                args.append(f"--dependency=afterok:{':'.join(deps)}")
             proc = _slurm_cmd([*args, str(js.path)])
             job_id = proc.stdout.strip().split(";")[0]
-            current.append(job_id)
+            jobs.setdefault(js.step.label, []).append(job_id)
             submitted.append(Submitted(js, job_id))
             part = f" part {js.part}/{js.parts}" if js.parts > 1 else ""
-            print(f"{js.step.label}{part}: job {job_id} ({len(js.tasks)} task(s))", file=out, flush=True)
+            after = f", after {', '.join(js.step.after)}" if deps else ""
+            print(f"{js.step.label}{part}: job {job_id} ({len(js.tasks)} task(s){after})", file=out, flush=True)
     finally:
         _save_jobs(plan, submitted)
     return submitted
@@ -326,11 +322,7 @@ def wait(plan: Plan, submitted: list[Submitted], *, poll: float = 5.0, out: Text
                 counts[st] = counts.get(st, 0) + 1
         note = ", ".join(f"{n} {st.lower()}" for st, n in sorted(counts.items()))
         running = sorted(
-            {
-                s.script.step.label
-                for s in submitted
-                if any(st == "RUNNING" for st, _ in active.get(s.job_id, []))
-            }
+            {s.script.step.label for s in submitted if any(st == "RUNNING" for st, _ in active.get(s.job_id, []))}
         )
         line = f"waiting: {note} task(s)" + (f"; running: {', '.join(running)}" if running else "")
         if line != last:
@@ -357,8 +349,7 @@ def wait(plan: Plan, submitted: list[Submitted], *, poll: float = 5.0, out: Text
                 continue
             detail = f", exit {st['ExitCode']}" if st.get("ExitCode", "0:0") != "0:0" else ""
             problems.append(
-                f"{step.label} task {task} (job {s.job_id}_{k}): {state}{detail}; "
-                f"log: {plan.log_path(step, task)}"
+                f"{step.label} task {task} (job {s.job_id}_{k}): {state}{detail}; log: {plan.log_path(step, task)}"
             )
     problems += [f"{label}: {n} task(s) {what}" for (label, what), n in never_ran.items()]
     return problems
