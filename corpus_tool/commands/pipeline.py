@@ -183,9 +183,10 @@ def execute(
         file=sys.stderr,
     )
     if executor is Executor.local:
-        from corpus_tool.executors.local import run_local
+        from corpus_tool.executors.local import output_lock, run_local
 
-        result = run_local(plan, workers, overwrite=overwrite)
+        with output_lock(plan.root):
+            result = run_local(plan, workers, overwrite=overwrite)
         if not result.ok:
             print(
                 f"corpus-tool: run FAILED; fix the cause and rerun the same command to finish the "

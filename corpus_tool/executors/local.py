@@ -8,15 +8,19 @@ A failed task stops the pipeline after the step's other tasks have finished.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
-from corpus_tool.pipeline import Plan, Step, write_task_record
+from corpus_tool.errors import UsageError
+from corpus_tool.pipeline import STATE_DIR, Plan, Step, write_task_record
 
 
 @dataclass
@@ -38,6 +42,21 @@ class LocalRun:
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+@contextlib.contextmanager
+def output_lock(root: Path):
+    """One local run per output root at a time: two runs would redo each other's shards."""
+    path = root / STATE_DIR / "run.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise UsageError(f"{root}: another `corpus-tool run` is working on this output root") from e
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        yield
 
 
 def run_local(plan: Plan, workers: int, *, overwrite: bool = False, out: TextIO = sys.stderr) -> LocalRun:
