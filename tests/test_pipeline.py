@@ -448,3 +448,13 @@ def test_slurm_scripts_carry_the_options_and_split_large_arrays(tmp_path, run_cl
     assert all(f"--dependency=afterok:{':'.join('$' + j for j in ingest_jobs)} " in line for line in langid)
     # Nothing was submitted and no task ran.
     assert not (tmp_path / "o" / "slurm" / "jobs.json").exists() and not (tmp_path / "o" / "01-ingest").exists()
+
+
+def test_two_local_runs_on_one_output_root_are_refused(tmp_path, run_cli):
+    from corpus_tool.executors.local import output_lock
+
+    run_cli("init", str(tmp_path / "p.yaml"), "-o", "o")
+    with output_lock(tmp_path / "o"):
+        proc = run_cli("run", str(tmp_path / "p.yaml"), check=False)
+    assert proc.returncode == 2 and "another `corpus-tool run` is working on this output root" in proc.stderr.decode()
+    assert not (tmp_path / "o" / "01-ingest").exists()
