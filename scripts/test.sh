@@ -13,5 +13,11 @@ if ! command -v slurmctld >/dev/null 2>&1; then
     echo "WARNING: Slurm is not installed and cannot be installed here; the Slurm tests will be SKIPPED" >&2
   fi
 fi
+# Chromium, so that the report's HTML is opened in a real headless browser by the tests.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      chromium >/dev/null) \
+    || echo "WARNING: could not install chromium; the headless-browser report test will be SKIPPED" >&2
+fi
 "$VENV/bin/ruff" check corpus_tool tests benchmarks
 exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
