@@ -237,3 +237,17 @@ def test_rule_file_that_is_not_utf8_is_a_usage_error(tmp_path):
     docs = bad.docs_dir(tmp_path / "in", 1, 5)
     proc = faults.run(faults.cli_argv("filter", str(docs), "-o", str(tmp_path / "out"), "--rules", str(rules)))
     faults.assert_clean_error(proc, 2, str(rules))
+
+
+@pytest.mark.parametrize("name", ["langid", "normalize", "filter", "perplexity"])
+def test_text_stages_on_adversarial_megabyte_documents(text_stages, name):
+    """Each adversarial 1 MB string as one document through the whole stage: bounded time (measured here:
+    worst 1.0 s, normalize on a megabyte of one-word lines), valid output."""
+    slow = []
+    for key, text in adversarial_strings().items():
+        t0 = time.perf_counter()
+        fuzz.run_text_stage(text_stages[name], [text])
+        dt = time.perf_counter() - t0
+        if dt > 5.0:
+            slow.append(f"{key}: {dt:.1f} s")
+    assert not slow, slow
