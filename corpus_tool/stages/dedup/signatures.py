@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -14,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus_tool import __version__, schema, shards
-from corpus_tool.errors import BadInputError, UsageError
+from corpus_tool.errors import BadInputError, OutputError, UsageError
 from corpus_tool.runner import text_bytes
 from corpus_tool.stages.dedup.hashing import ShingleSettings, batch_signatures
 from corpus_tool.stages.dedup.work import WorkDir, fingerprint, is_current
@@ -147,10 +148,13 @@ def _one_shard(
     tmps = [shards.temp_path(f) for f in finals]
     finals[0].parent.mkdir(parents=True, exist_ok=True)
     docs_writer = _RowGroupWriter(shards.ParquetShardWriter(wd.docs_path(name), DOCS_SCHEMA))
-    sig = np.lib.format.open_memmap(tmps[0], mode="w+", dtype=np.uint32, shape=(n, settings.num_perm))
-    bands = np.lib.format.open_memmap(tmps[1], mode="w+", dtype=np.uint64, shape=(settings.bands, n))
     row, nbytes, empty = 0, 0, 0
     try:
+        sig = np.lib.format.open_memmap(tmps[0], mode="w+", dtype=np.uint32, shape=(n, settings.num_perm))
+        bands = np.lib.format.open_memmap(tmps[1], mode="w+", dtype=np.uint64, shape=(settings.bands, n))
+        for tmp in tmps:  # reserve the blocks now: a full disk under a memory map is SIGBUS, not an error
+            with open(tmp, "r+b") as fh:
+                os.posix_fallocate(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
         for batch in shards.iter_document_batches(path, batch_size):
             ids = batch.column(schema.ID)
             nbytes += text_bytes(batch)
@@ -175,10 +179,12 @@ def _one_shard(
         for tmp, final in zip(tmps, finals, strict=True):
             shards.commit(tmp, final)
         docs_file = docs_writer.finish()
-    except BaseException:
+    except BaseException as e:
         docs_writer.writer.abort()
         for tmp in tmps:
             tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):  # a full disk or a quota: the user's output problem, exit 5
+            raise OutputError(f"{finals[0].parent}: cannot write the signatures of {name} ({e.strerror or e})") from e
         raise
     manifest = {
         "stage": STEP,

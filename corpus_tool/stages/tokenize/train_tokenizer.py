@@ -153,7 +153,11 @@ def train_bpe(
         out.mkdir(parents=True, exist_ok=True)
         shards.write_json_atomic(out / "tokenizer_config.json", hf_config)
         tmp = shards.temp_path(target)
-        tok.save(str(tmp))
+        try:
+            tok.save(str(tmp))
+        except Exception as e:  # noqa: BLE001 - tokenizers raises a bare Exception("... (os error 28)")
+            tmp.unlink(missing_ok=True)
+            raise OutputError(f"{target}: cannot write ({e})") from e
         shards.commit(tmp, target)
     except OSError as e:
         raise OutputError(f"{target}: cannot write ({e.strerror or e})") from e
