@@ -151,3 +151,37 @@ def test_dedup_single_steps_survive_kill_9(step, chain, tmp_path):
         proc = faults.run(argv, timeout=300)
         assert proc.returncode == 0, f"dedup {name}: {proc.stderr.decode()}"
     assert faults.snapshot(out, tmp_path, root) == faults.snapshot(root / "06-dedup", root)
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_every_stage_on_a_disk_that_fills_up(stage, chain, tmp_path):
+    """Writes fail past 150 KB (RLIMIT_FSIZE, EFBIG): every stage exits 5 naming what it could not write,
+    leaves no temporary file and nothing inconsistent (was: dedup an internal error)."""
+    root, _ = chain
+    argv, out, work = stage_argv(root, stage, tmp_path)
+    proc = faults.run(argv, preexec_fn=faults.limit_file_size(150_000), timeout=300)
+    faults.assert_clean_error(proc, 5, "cannot write", "File too large")
+    for folder in (out, work):
+        if folder is not None and folder.exists():
+            assert faults.temp_files(folder) == []
+            assert faults.check_consistent(folder) == []
+
+
+@pytest.fixture(scope="module")
+def mountable(tmp_path_factory) -> bool:
+    return faults.can_mount_tmpfs(tmp_path_factory.mktemp("probe"))
+
+
+def test_dedup_on_a_full_disk_is_an_error_not_sigbus(chain, tmp_path, mountable):
+    """dedup writes signatures through a memory map; on a full disk that was SIGBUS (exit 135, no message).
+    The blocks are reserved first now: exit 5 naming the folder."""
+    if not mountable:
+        pytest.skip("mounting a tmpfs needs root")
+    root, _ = chain
+    for size in ("100k", "600k"):
+        mnt = tmp_path / size
+        with faults.tmpfs(mnt, size):
+            proc = faults.run(faults.cli_argv("dedup", str(root / "05-perplexity"), "-o", str(mnt / "out"),
+                                              "--work", str(mnt / "work")), timeout=300)
+            faults.assert_clean_error(proc, 5, "No space left on device", str(mnt / "work"))
+            assert faults.temp_files(mnt) == []
