@@ -1,9 +1,19 @@
 #!/usr/bin/env python
 """End-to-end throughput of the whole pipeline (`corpus-tool run --executor local`) on the scaled sample
-corpus, with 1 and 2 workers: MB/s of raw input per core, docs/s, and peak RSS per worker.
+corpus or on real HTML pages, with 1 and 2 workers: MB/s of raw input per core, docs/s, and peak RSS per worker.
 
     .venv/bin/python benchmarks/bench_pipeline.py                  # 40 copies of the sample, 1 and 2 workers
     .venv/bin/python benchmarks/bench_pipeline.py --copies 100 --workers 1 2 4 --num-shards 8
+    .venv/bin/python benchmarks/bench_pipeline.py --html ../shared/devdata/html --copies 3   # real HTML in WARCs
+
+`--html DIR`: every *.html file under DIR (recursively) becomes an HTTP 200 text/html response record in
+`--warcs` per-record-gzipped WARC files (round robin), `--copies` times. Each copy replaces a deterministic
+random `--han-rate` (15%) of the Han characters in the page's text (outside tags, <script>, <style> and
+comments) by other common Han characters (the 1,500 most frequent in the pages that GB2312 can encode, so a
+GBK page stays GBK), so the copies are not near-duplicates (5-gram Jaccard about 0.85^5 / (2 - 0.85^5) =
+0.28 between a page and its copy) and dedup and tokenize see realistic volumes; pages without Han text
+(the German and Polish ones) stay exact duplicates and dedup keeps one of each. The fixed cost is measured on
+one small page per WARC file.
 
 The sample corpus (corpus_tool/data/sample: a WARC, HTML, JSONL.zst, Markdown, text, SRT, VTT) is copied
 `--copies` times under distinct names. The copies are exact duplicates of each other, so every stage up to
@@ -23,13 +33,17 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import json
+import random
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import zstandard
@@ -59,6 +73,105 @@ def scaled_corpus(dest: Path, copies: int) -> int:
             (dest / f"{stem}-{i:04d}{dot}{rest}").write_bytes(p.read_bytes())
             total += raw_size(p)
     return total
+
+
+_HAN = re.compile("[\u4e00-\u9fff]")
+# Markup whose text is not page text: tags, scripts, styles, comments (the text between them is perturbed).
+_MARKUP = re.compile(r"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]*>)", re.S | re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-]{2,40})""", re.I)
+_CODECS = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252", "windows-1250": "cp1250"}
+
+
+def _page_codec(data: bytes) -> str:
+    """The codec that round-trips the page: UTF-8 when it decodes as such, else its meta label."""
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        m = _META_CHARSET.search(data, 0, 4096)
+        label = m.group(1).decode().lower() if m else "gb18030"
+        return _CODECS.get(label, label)
+
+
+def common_han(pages: list[str], n: int = 1500) -> list[str]:
+    """The `n` most frequent Han characters of the pages that GB2312 can encode (replacements keep a GBK
+    page encodable)."""
+    counts = Counter(c for page in pages for c in _HAN.findall(page))
+    chars = []
+    for c, _ in counts.most_common():
+        try:
+            c.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        chars.append(c)
+        if len(chars) == n:
+            break
+    return chars
+
+
+def perturb_han(page: str, rng: random.Random, rate: float, alphabet: list[str]) -> str:
+    """Replace about `rate` of the Han characters outside markup by random other common ones."""
+
+    def sub_han(m: re.Match) -> str:
+        c = m.group(0)
+        if rng.random() >= rate:
+            return c
+        r = rng.choice(alphabet)
+        return r if r != c else rng.choice(alphabet)
+
+    parts = _MARKUP.split(page)
+    for i in range(0, len(parts), 2):  # even parts are text between markup
+        if parts[i]:
+            parts[i] = _HAN.sub(sub_han, parts[i])
+    return "".join(parts)
+
+
+def html_warc_corpus(
+    dest: Path, html_dir: Path, copies: int, warcs: int, rate: float = 0.15, seed: int = 1, limit: int = 0
+) -> tuple[int, int]:
+    """Write the pages under `html_dir` `copies` times into `warcs` per-record-gzipped WARC files; return
+    (raw bytes = the decompressed WARC size, pages written). `limit` > 0 takes only the `limit` smallest
+    pages, one copy (the fixed-cost run)."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    files = sorted(p for p in html_dir.rglob("*.html") if p.is_file())
+    if limit:
+        files = sorted(files, key=lambda p: p.stat().st_size)[:limit]
+    raw_pages = [p.read_bytes() for p in files]
+    codecs_ = [_page_codec(b) for b in raw_pages]
+    texts = [b.decode(c, "surrogateescape") for b, c in zip(raw_pages, codecs_, strict=True)]
+    alphabet = common_han(texts)
+    dest.mkdir(parents=True)
+    handles = [open(dest / f"html-{k:03d}.warc.gz", "wb") for k in range(warcs)]  # noqa: SIM115
+    writers = [WARCWriter(h, gzip=True) for h in handles]
+    n = 0
+    try:
+        for copy in range(copies):
+            for i, (path, text, codec) in enumerate(zip(files, texts, codecs_, strict=True)):
+                rng = random.Random(f"{seed}:{i}:{copy}")
+                body = perturb_han(text, rng, rate, alphabet).encode(codec, "surrogateescape")
+                rel = path.relative_to(html_dir).as_posix()
+                http = StatusAndHeaders(
+                    "200 OK",
+                    [("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
+                    protocol="HTTP/1.1",
+                )
+                writer = writers[n % warcs]
+                record = writer.create_warc_record(
+                    f"http://bench.example/{rel}?copy={copy}",
+                    "response",
+                    payload=io.BytesIO(body),
+                    length=len(body),
+                    http_headers=http,
+                )
+                writer.write_record(record)
+                n += 1
+    finally:
+        for h in handles:
+            h.close()
+    raw = sum(raw_size(p) for p in dest.iterdir())
+    return raw, n
 
 
 CONFIG = """input: ["{inputs}"]
@@ -91,9 +204,12 @@ def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: in
         sys.exit(proc.stderr)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     peak: dict[str, int] = {}
+    step_cpu: dict[str, float] = {}
     for record in (out / ".pipeline" / "tasks").rglob("*.json"):
         step = record.parent.name
-        peak[step] = max(peak.get(step, 0), json.loads(record.read_text()).get("max_rss_kb") or 0)
+        rec = json.loads(record.read_text())
+        peak[step] = max(peak.get(step, 0), rec.get("max_rss_kb") or 0)
+        step_cpu[step] = step_cpu.get(step, 0.0) + (rec.get("cpu_seconds") or 0.0)
     docs_in = sum(json.loads(m.read_text())["docs"]["in"] for m in (out / "01-ingest" / "manifests").glob("*.json"))
     stages = {}
     for d in sorted(out.iterdir()):
@@ -115,6 +231,7 @@ def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: in
         "wall": wall,
         "cpu": cpu,
         "peak_kb": peak,
+        "step_cpu": step_cpu,
         "docs_in": docs_in,
         "stages": stages,
         "tokens": tokens,
@@ -125,28 +242,43 @@ def _stage_peak(peak_kb: dict[str, int], stage_dir: str) -> int:
     return max((v for k, v in peak_kb.items() if k == stage_dir or k.startswith(stage_dir + "-")), default=0)
 
 
+def _stage_cpu(step_cpu: dict[str, float], stage_dir: str) -> float:
+    """CPU seconds of a stage's task processes (a dedup stage: all four steps, whose labels start with it)."""
+    return sum(v for k, v in step_cpu.items() if k == stage_dir or k.startswith(stage_dir + "-"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--copies", type=int, default=40)
+    ap.add_argument("--copies", type=int, default=None, help="default 40 (sample), 3 (--html)")
+    ap.add_argument("--html", type=Path, default=None, help="build WARC input from the *.html pages under DIR")
+    ap.add_argument("--warcs", type=int, default=4, help="--html: WARC files to write")
+    ap.add_argument("--han-rate", type=float, default=0.15, help="--html: Han characters replaced per copy")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--num-shards", type=int, default=4, help="tasks per stage")
     args = ap.parse_args()
+    if args.copies is None:
+        args.copies = 3 if args.html else 40
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         inputs = tmp / "in"
-        raw = scaled_corpus(inputs, args.copies)
+        if args.html:
+            raw, pages = html_warc_corpus(inputs, args.html, args.copies, args.warcs, args.han_rate)
+            what = f"{pages:,} real HTML pages from {args.html} ({args.copies} perturbed copies) in {args.warcs} WARCs"
+        else:
+            raw = scaled_corpus(inputs, args.copies)
+            what = f"sample corpus x {args.copies} = {len(list(inputs.iterdir()))} files"
         models = tmp / "models"
         ref = str(REPO / "corpus_tool" / "data" / "reference")
         subprocess.run([*CLI, "train-lm", ref, "-o", str(models / "lm")], check=True, capture_output=True)
         subprocess.run([*CLI, "train-tokenizer", ref, "-o", str(models / "tokenizer")], check=True, capture_output=True)
-        print(
-            f"input: sample corpus x {args.copies} = {len(list(inputs.iterdir()))} files, "
-            f"{raw / 1e6:.1f} raw MB; {args.num_shards} tasks per stage"
-        )
+        print(f"input: {what}, {raw / 1e6:.1f} raw MB; {args.num_shards} tasks per stage")
         # The fixed cost of a run (starting every task process: Python, libraries, models), measured on one
         # copy of the sample, so that the marginal rate (what a large crawl sees) can be told apart from it.
         one = tmp / "one"
-        one_raw = scaled_corpus(one, 1)
+        if args.html:
+            one_raw, _ = html_warc_corpus(one, args.html, 1, args.warcs, args.han_rate, limit=args.warcs)
+        else:
+            one_raw = scaled_corpus(one, 1)
         base = run_once(tmp, one, models, 1, args.num_shards)
         print(
             f"fixed cost: {base['cpu']:.1f} s CPU for a run on one copy ({one_raw / 1e6:.2f} raw MB), "
@@ -170,10 +302,11 @@ def main() -> None:
             print(f"  peak RSS per worker: {r['peak_kb'][peak_step] / 1024:.0f} MB (in {peak_step})")
             for name, s in r["stages"].items():
                 rate = s["mb_in"] / s["seconds"] if s["seconds"] else 0.0
+                cpu = _stage_cpu(r["step_cpu"], name)
                 print(
-                    f"    {name:<16} {s['docs_in']:>8,} docs {s['mb_in']:>7.1f} MB text in "
-                    f"{s['seconds']:>6.1f} s in shards ({rate:.1f} MB/s); peak RSS "
-                    f"{_stage_peak(r['peak_kb'], name) / 1024:.0f} MB"
+                    f"    {name:<16} {s['docs_in']:>8,} docs {s['mb_in']:>7.1f} MB in "
+                    f"{s['seconds']:>6.1f} s in shards ({rate:.1f} MB/s); task CPU {cpu:.1f} s "
+                    f"({mb / cpu if cpu else 0:.1f} raw MB/s); peak RSS {_stage_peak(r['peak_kb'], name) / 1024:.0f} MB"
                 )
         print(f"\npeak RSS of this script: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

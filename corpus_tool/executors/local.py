@@ -122,6 +122,7 @@ def _run_step(plan: Plan, step: Step, pending: list[int], workers: int) -> list[
                     step.task_args(index),
                     seconds,
                     max_rss_kb=max_rss,
+                    cpu_seconds=round(usage.ru_utime + usage.ru_stime, 3),
                     executor="local",
                 )
             results.append(
