@@ -185,3 +185,24 @@ def test_dedup_on_a_full_disk_is_an_error_not_sigbus(chain, tmp_path, mountable)
                                               "--work", str(mnt / "work")), timeout=300)
             faults.assert_clean_error(proc, 5, "No space left on device", str(mnt / "work"))
             assert faults.temp_files(mnt) == []
+
+
+def test_kill_9_of_the_whole_pipeline_run_then_rerun(tmp_path, tmp_path_factory):
+    """`corpus-tool run` itself and all its workers SIGKILLed twice at random moments (the login node
+    dies, the allocation ends); a plain rerun finishes only what is missing, byte-identical to the
+    undisturbed pipeline run, and audit passes. (The pipeline's own test kills one worker.)"""
+    from test_pipeline import compare_outputs, new_pipeline, reference_run
+
+    inputs, ref = reference_run(tmp_path_factory)
+    config = new_pipeline(tmp_path / "run", inputs)
+    argv = faults.cli_argv("run", str(config), "--executor", "local", "--workers", "2")
+    rng = random.Random("pipeline")
+    killed = [faults.kill_after(argv, rng.uniform(low, high)) is None for low, high in ((1.0, 4.0), (3.0, 9.0))]
+    assert killed[0], "the first kill came after the run had finished"
+    proc = faults.run(argv, timeout=600)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "already finished" in proc.stderr.decode()  # resumed, not redone
+    out = tmp_path / "run" / "out"
+    compare_outputs(ref, out)
+    audit = faults.run(faults.cli_argv("audit", str(out)))
+    assert audit.returncode == 0 and "FAIL" not in audit.stdout.decode(), audit.stdout.decode()
