@@ -129,6 +129,19 @@ def test_opencc_chains_are_followed_to_a_fixed_point():
     assert norm(out)[0] == out
 
 
+def test_shipped_script_table_equals_a_fresh_build_from_opencc():
+    # The shipped table (scripts/make_opencc_script_table.py) saves every normalize task the build; it must
+    # be exactly what the installed OpenCC gives, or be regenerated.
+    import numpy as np
+
+    from corpus_tool.stages.normalize import SIMP, TRAD, build_script_flags, load_script_flags
+
+    shipped = load_script_flags()
+    assert shipped is not None, "opencc was upgraded: run scripts/make_opencc_script_table.py"
+    assert np.array_equal(shipped, build_script_flags())
+    assert shipped[ord("發")] & TRAD and shipped[ord("发")] & SIMP and shipped[ord("中")] == 0
+
+
 def test_unknown_opencc_config_is_a_usage_error():
     from corpus_tool.errors import UsageError
 

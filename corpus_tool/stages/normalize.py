@@ -197,31 +197,74 @@ SIMP = 8  # canonical Simplified: s2t, s2tw and s2hk all change it (发; not 群
 _HAS_BIT = [np.array([v for v in range(16) if v & bit]) for bit in (TRAD_ANY, TRAD, SIMP_ANY, SIMP)]
 
 
+# The flags, precomputed for one OpenCC release (building them takes about 0.5 s of CPU, mostly creating and
+# freeing four OpenCC converters, in every normalize task): scripts/make_opencc_script_table.py writes it,
+# tests/test_normalize.py checks it equals a fresh build. Another OpenCC version builds the table itself.
+SCRIPT_TABLE_FILE = "opencc_script_flags.npz"
+_FLAG_NAMES = (("trad_any", TRAD_ANY), ("trad", TRAD), ("simp_any", SIMP_ANY), ("simp", SIMP))
+
+
+def build_script_flags() -> np.ndarray:
+    """The flags of every code point (uint8, length 0x110000), from OpenCC's own tables."""
+    import opencc
+
+    cps = [*range(0x3400, 0xA000), *range(0xF900, 0xFB00), *range(0x20000, 0x2FA20)]
+    chars = [chr(c) for c in cps]
+    joined = "\n".join(chars)
+    conv = {}
+    for name in ("t2s", "s2t", "s2tw", "s2hk"):
+        out = opencc.OpenCC(name).convert(joined).split("\n")
+        if len(out) != len(chars):  # one call per character if a line ever merged; never seen
+            out = [opencc.OpenCC(name).convert(c) for c in chars]
+        conv[name] = out
+    t2s, s2t, s2tw, s2hk = (conv[n] for n in ("t2s", "s2t", "s2tw", "s2hk"))
+    maps = [dict(zip(chars, conv[n], strict=True)) for n in ("s2t", "s2tw", "s2hk")]
+    trad_any = [i for i, c in enumerate(chars) if t2s[i] != c]
+    trad = [i for i in trad_any if len(t2s[i]) == 1 and chars[i] in {b.get(t2s[i]) for b in maps}]
+    simp_any = [i for i, c in enumerate(chars) if s2t[i] != c]
+    simp = [i for i in simp_any if s2tw[i] != chars[i] and s2hk[i] != chars[i]]
+    codes = np.array(cps, dtype=np.int64)
+    flags = np.zeros(0x110000, dtype=np.uint8)
+    for idx, bit in ((trad_any, TRAD_ANY), (trad, TRAD), (simp_any, SIMP_ANY), (simp, SIMP)):
+        flags[codes[np.array(idx, dtype=np.int64)]] |= bit
+    return flags
+
+
+def _opencc_version() -> str:
+    import opencc
+
+    return str(getattr(opencc, "__version__", "unknown"))
+
+
+def save_script_flags(flags: np.ndarray, path: Any) -> None:
+    """Store the flags as the code points that carry each flag, with the OpenCC version they came from."""
+    arrays = {name: np.flatnonzero(flags & bit).astype(np.int32) for name, bit in _FLAG_NAMES}
+    np.savez_compressed(path, opencc_version=np.array(_opencc_version()), **arrays)
+
+
+def load_script_flags() -> np.ndarray | None:
+    """The shipped flags when they were made with the installed OpenCC version, else None."""
+    from importlib import resources
+
+    src = resources.files("corpus_tool") / "data" / SCRIPT_TABLE_FILE
+    try:
+        with src.open("rb") as f, np.load(f) as z:
+            if str(z["opencc_version"]) != _opencc_version():
+                return None
+            flags = np.zeros(0x110000, dtype=np.uint8)
+            for name, bit in _FLAG_NAMES:
+                flags[z[name]] |= bit
+            return flags
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 class ScriptTable:
     """Which characters mark a text as Traditional or Simplified, derived from OpenCC's own tables."""
 
     def __init__(self) -> None:
-        import opencc
-
-        cps = [*range(0x3400, 0xA000), *range(0xF900, 0xFB00), *range(0x20000, 0x2FA20)]
-        chars = [chr(c) for c in cps]
-        joined = "\n".join(chars)
-        conv = {}
-        for name in ("t2s", "s2t", "s2tw", "s2hk"):
-            out = opencc.OpenCC(name).convert(joined).split("\n")
-            if len(out) != len(chars):  # one call per character if a line ever merged; never seen
-                out = [opencc.OpenCC(name).convert(c) for c in chars]
-            conv[name] = out
-        t2s, s2t, s2tw, s2hk = (conv[n] for n in ("t2s", "s2t", "s2tw", "s2hk"))
-        maps = [dict(zip(chars, conv[n], strict=True)) for n in ("s2t", "s2tw", "s2hk")]
-        trad_any = [i for i, c in enumerate(chars) if t2s[i] != c]
-        trad = [i for i in trad_any if len(t2s[i]) == 1 and chars[i] in {b.get(t2s[i]) for b in maps}]
-        simp_any = [i for i, c in enumerate(chars) if s2t[i] != c]
-        simp = [i for i in simp_any if s2tw[i] != chars[i] and s2hk[i] != chars[i]]
-        codes = np.array(cps, dtype=np.int64)
-        self.flags = np.zeros(0x110000, dtype=np.uint8)
-        for idx, bit in ((trad_any, TRAD_ANY), (trad, TRAD), (simp_any, SIMP_ANY), (simp, SIMP)):
-            self.flags[codes[np.array(idx, dtype=np.int64)]] |= bit
+        flags = load_script_flags()
+        self.flags = build_script_flags() if flags is None else flags
 
     def counts(self, texts: list[str]) -> np.ndarray:
         """(n, 4) array: characters with each flag (TRAD_ANY, TRAD, SIMP_ANY, SIMP) per text."""
