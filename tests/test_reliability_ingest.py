@@ -370,3 +370,21 @@ def test_warc_header_values_found_by_fuzzing(tmp_path):
     r = ingest(tmp_path, path)
     assert "http://example.com/nul-charset" in urls(r["kept"])
     assert reasons(r["rejected"]) == ["record_too_large"]
+
+
+def test_document_length_and_record_size_limits(tmp_path):
+    """--max-doc-chars truncates (the original length in meta.truncated_from_chars); --max-record-bytes
+    rejects a loose file that is larger, without reading it."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "rows.jsonl").write_text(
+        json.dumps({"id": "long", "text": "长文本。" * 500}, ensure_ascii=False) + "\n"
+        + json.dumps({"id": "short", "text": "短文本。"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "in" / "big.txt").write_text("大" * 20_000, encoding="utf-8")
+    (tmp_path / "in" / "small.txt").write_text("小文件的内容。", encoding="utf-8")
+    r = ingest(tmp_path, tmp_path / "in", args=("--max-doc-chars", "100", "--max-record-bytes", "30000"))
+    by_id = {x["id"]: x for x in r["kept"]}
+    assert len(by_id["long"]["text"]) == 100
+    assert json.loads(by_id["long"]["meta"])["truncated_from_chars"] == 2000
+    assert by_id["short"]["text"] == "短文本。" and "truncated_from_chars" not in by_id["short"]["meta"]
+    assert [(x["source"].rsplit("/", 1)[1], x["reason"]) for x in r["rejected"]] == [("big.txt#0", "record_too_large")]
+    assert any(x["text"] == "小文件的内容。" for x in r["kept"])
