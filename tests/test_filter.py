@@ -294,3 +294,19 @@ def test_cli_custom_rules_and_bad_rules(tmp_path, run_cli):
     assert b"unknown kind 'bogus'" in proc.stderr and b"Traceback" not in proc.stderr
     shown = run_cli("filter", "--show-rules").stdout.decode()
     assert "kind: char_run" in shown
+
+
+def test_fast_jieba_loading_gives_jiebas_own_dictionary():
+    # initialize_jieba reads jieba's cache in one call (0.18 s instead of 0.47 s per task); the dictionary
+    # must be exactly what jieba's own initialize() loads.
+    import jieba
+
+    from corpus_tool.stages.jieba_loader import initialize_jieba
+
+    jieba.initialize()  # makes the cache file if this machine has none yet
+    fast, own = jieba.Tokenizer(), jieba.Tokenizer()
+    initialize_jieba(fast)
+    own.initialize()
+    assert fast.initialized and len(fast.FREQ) > 100_000
+    assert fast.total == own.total and fast.FREQ == own.FREQ
+    assert fast.lcut("我们在北京大学的图书馆里读书") == own.lcut("我们在北京大学的图书馆里读书")

@@ -18,7 +18,6 @@ of literals shaped as a trie (bounded by the longest word), so no input makes it
 from __future__ import annotations
 
 import inspect
-import logging
 import re
 import unicodedata
 from collections import Counter
@@ -578,9 +577,10 @@ def stop_words_rule(
     targets = sorted(set(words), key=len, reverse=True)
     pattern = literal_trie_regex(targets, lowercase=False)
     import jieba  # noqa: PLC0415 - heavy import, only when the rule is used
-    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" chatter on stderr
 
-    jieba.initialize()
+    from corpus_tool.stages.jieba_loader import initialize_jieba  # noqa: PLC0415
+
+    initialize_jieba()
     jieba.lcut("预热分词模型", HMM=True)  # load the HMM tables now, not inside the first document
 
     def check(doc: DocView) -> str | None:

@@ -9,7 +9,6 @@ percentiles of the document perplexities of a sample, computed by `corpus-tool p
 from __future__ import annotations
 
 import json
-import logging
 import math
 import random
 from pathlib import Path
@@ -42,9 +41,10 @@ class LanguageModel:
             raise UsageError(f"{self.path}: KenLM cannot load this model ({e})") from e
         if self.tokenizer == "jieba":
             import jieba  # noqa: PLC0415
-            jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" chatter on stderr
 
-            jieba.initialize()
+            from corpus_tool.stages.jieba_loader import initialize_jieba  # noqa: PLC0415
+
+            initialize_jieba()
             self._cut = jieba.cut
 
     def doc_log_score(self, text: str) -> tuple[float, int]:
