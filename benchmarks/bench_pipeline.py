@@ -300,13 +300,24 @@ def main() -> None:
             )
             peak_step = max(r["peak_kb"], key=r["peak_kb"].get)
             print(f"  peak RSS per worker: {r['peak_kb'][peak_step] / 1024:.0f} MB (in {peak_step})")
+            print(
+                f"  raw/text: {mb / r['stages']['01-ingest']['mb_in']:.1f}x (raw MB over ingest's text MB)"
+                if "01-ingest" in r["stages"] and r["stages"]["01-ingest"]["mb_in"]
+                else ""
+            )
+            print(
+                "    stage: docs in, MB of text in, wall seconds inside shards; CPU of the stage's task processes, "
+                "and over the fixed-cost run's (marginal) in raw MB per CPU second"
+            )
             for name, s in r["stages"].items():
                 rate = s["mb_in"] / s["seconds"] if s["seconds"] else 0.0
                 cpu = _stage_cpu(r["step_cpu"], name)
+                extra = cpu - _stage_cpu(base["step_cpu"], name)
                 print(
-                    f"    {name:<16} {s['docs_in']:>8,} docs {s['mb_in']:>7.1f} MB in "
-                    f"{s['seconds']:>6.1f} s in shards ({rate:.1f} MB/s); task CPU {cpu:.1f} s "
-                    f"({mb / cpu if cpu else 0:.1f} raw MB/s); peak RSS {_stage_peak(r['peak_kb'], name) / 1024:.0f} MB"
+                    f"    {name:<14} {s['docs_in']:>6,} docs {s['mb_in']:>5.1f} MB {s['seconds']:>5.1f} s "
+                    f"({rate:.1f} MB/s text); task CPU {cpu:>4.1f} s ({mb / cpu if cpu else 0:.1f} raw MB/s), "
+                    f"marginal {extra:>4.1f} s ({(raw - one_raw) / 1e6 / extra if extra > 0 else float('inf'):.0f} "
+                    f"raw MB/s); peak RSS {_stage_peak(r['peak_kb'], name) / 1024:.0f} MB"
                 )
         print(f"\npeak RSS of this script: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
