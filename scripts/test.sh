@@ -2,6 +2,7 @@
 # The test command (README: `make test`; .ci/run runs exactly that).
 set -euo pipefail
 VENV=${1:-.venv}
+[ $# -gt 0 ] && shift  # the rest are pytest arguments
 cd "$(dirname "$0")/.."
 # Slurm's daemons from Debian, for the real array-job tests (they start and stop the daemons themselves).
 if ! command -v slurmctld >/dev/null 2>&1; then
