@@ -143,6 +143,7 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
     shards.manifest_path(out_dir, name).unlink(missing_ok=True)
     wall = datetime.now(UTC)
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     sink = stage.make_sink(out_dir, name)
     rejected = shards.ParquetShardWriter(
         shards.rejected_path(out_dir, name), schema.rejected_schema(schema.DOCUMENT_SCHEMA)
@@ -167,6 +168,7 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
         rejected.abort()
         raise
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - cpu0
     docs_in = counts["kept"] + counts["rejected"]
     bytes_in = counts["bytes_kept"] + counts["bytes_rejected"]
     manifest = {
@@ -183,7 +185,11 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
         "rejected_by_reason": dict(sorted(reasons.items())),
         "bytes": {"in": bytes_in, "kept": counts["bytes_kept"], "rejected": counts["bytes_rejected"]},
         "stats": stage.shard_stats() | sink.stats(),
-        "timings": {"started": wall.isoformat(timespec="seconds"), "seconds": round(seconds, 3)},
+        "timings": {
+            "started": wall.isoformat(timespec="seconds"),
+            "seconds": round(seconds, 3),
+            "cpu_seconds": round(cpu_seconds, 3),  # CPU of the process (all its threads) inside the shard
+        },
     }
     shards.write_json_atomic(shards.manifest_path(out_dir, name), manifest)
     summary.shards_done += 1
