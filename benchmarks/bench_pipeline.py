@@ -321,7 +321,7 @@ def main() -> None:
                     f"tasks {cpu:>4.1f} s CPU ({mb / cpu if cpu else 0:.1f} raw MB/s); "
                     f"peak RSS {_stage_peak(r['peak_kb'], name) / 1024:.0f} MB"
                 )
-            shard_cpu = sum(s["shard_cpu"] for s in r["stages"].values())
+            shard_cpu = sum(s["shard_cpu"] for s in r["stages"].values()) or float("nan")  # nan: old manifests
             print(
                 f"  CPU inside shards, all stages: {shard_cpu:.1f} s = {mb / shard_cpu:.1f} raw MB/s per core; "
                 f"the rest ({r['cpu'] - shard_cpu:.1f} s) is process start-up, model loading, dedup's pairs "
