@@ -8,6 +8,7 @@ at any point leaves either a finished shard or nothing a later stage would read;
 
 from __future__ import annotations
 
+import glob
 import logging
 import signal
 import sys
@@ -141,6 +142,7 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
     # A finished shard being redone (--overwrite): drop its manifest first, so that it never describes
     # files that are half replaced.
     shards.manifest_path(out_dir, name).unlink(missing_ok=True)
+    _remove_stale_temporaries(stage, out_dir, name)
     wall = datetime.now(UTC)
     t0 = time.perf_counter()
     cpu0 = time.process_time()
@@ -199,6 +201,23 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
     summary.bytes_in += bytes_in
     summary.bytes_kept += counts["bytes_kept"]
     summary.reasons.update(reasons)
+
+
+def _remove_stale_temporaries(stage: Stage, out_dir: Path, name: str) -> None:
+    """Delete temporary files that a killed run (SIGKILL, OOM kill) left for this shard's outputs.
+
+    They are hidden and never read, but they take disk space. Only this shard's exact file names are matched,
+    and a shard belongs to one task, so no other running task's files are touched.
+    """
+    finals = [
+        *stage.output_files(out_dir, name),
+        shards.rejected_path(out_dir, name),
+        shards.manifest_path(out_dir, name),
+    ]
+    for final in finals:
+        if final.parent.is_dir():
+            for stale in final.parent.glob(f".{glob.escape(final.name)}.tmp-*"):
+                stale.unlink(missing_ok=True)
 
 
 def _run_to_stdout(

@@ -149,3 +149,19 @@ def test_conform_keeps_unknown_columns():
     out = schema.conform(batch)
     assert out.schema.names[-1] == "extra"
     assert out.column("lang").null_count == 1
+
+
+def test_rerun_removes_temporaries_of_a_killed_run(tmp_path):
+    inp = tmp_path / "in"
+    inp.mkdir()
+    write_shard(inp / "a.parquet", ["一"])
+    write_shard(inp / "ab.parquet", ["二"])
+    out = tmp_path / "out"
+    (out / "rejected").mkdir(parents=True)
+    stale = [out / ".a.parquet.tmp-99999", out / "rejected" / ".a.parquet.tmp-99999"]
+    other = out / ".ab.parquet.tmp-99999"  # another shard's file: not ours to delete while it is not redone
+    for p in [*stale, other]:
+        p.write_bytes(b"partial")
+    run_stage(KeepShort(), [str(inp / "a.parquet")], str(out))
+    assert not any(p.exists() for p in stale)
+    assert other.exists()
