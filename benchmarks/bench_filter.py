@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from devcorpus import zhwiki_documents
 
 from corpus_tool.runner import run_stage
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO / "../shared/devdata"
 
 JUNK_TEMPLATES = [
     "澳门新葡京娱乐城，真人百家乐，注册送彩金，首存送百分之百，北京赛车pk10计划群，稳赚不赔，提现秒到账。",
@@ -40,22 +40,7 @@ JUNK_TEMPLATES = [
 
 def build_corpus(copies: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
-    articles = [p.read_text(encoding="utf-8") for p in sorted((SHARED / "text/zhwiki").glob("*.txt"))]
-    if not articles:
-        sys.exit(f"no zhwiki articles under {SHARED}/text/zhwiki")
-    docs: list[str] = []
-    for _ in range(copies):
-        for art in articles:
-            lines = [p for p in art.split("\n") if p.strip()]
-            cur: list[str] = []
-            target = rng.randint(300, 6000)
-            for p in lines:
-                cur.append(p)
-                if sum(map(len, cur)) >= target:
-                    docs.append("\n".join(cur))
-                    cur, target = [], rng.randint(300, 6000)
-            if cur:
-                docs.append("\n".join(cur))
+    docs = zhwiki_documents(copies, rng)
     n_junk = len(docs) * 15 // 85
     for _ in range(n_junk):
         t = rng.choice(JUNK_TEMPLATES)

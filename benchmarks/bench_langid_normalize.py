@@ -22,10 +22,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from devcorpus import SHARED, zhwiki_documents
 
 from corpus_tool.runner import run_stage
-
-SHARED = Path(__file__).resolve().parents[1] / "../shared/devdata"
 
 
 def build_corpus(copies: int, seed: int = 0) -> list[str]:
@@ -33,20 +32,7 @@ def build_corpus(copies: int, seed: int = 0) -> list[str]:
 
     s2t = opencc.OpenCC("s2t")
     rng = random.Random(seed)
-    articles = [p.read_text(encoding="utf-8") for p in sorted((SHARED / "text/zhwiki").glob("*.txt"))]
-    docs: list[str] = []
-    for _ in range(copies):
-        for art in articles:
-            paras = [p for p in art.split("\n") if p.strip()]
-            cur: list[str] = []
-            target = rng.randint(300, 6000)
-            for p in paras:
-                cur.append(p)
-                if sum(map(len, cur)) >= target:
-                    docs.append("\n".join(cur))
-                    cur, target = [], rng.randint(300, 6000)
-            if cur:
-                docs.append("\n".join(cur))
+    docs = zhwiki_documents(copies, rng)
     docs = [s2t.convert(d) if rng.random() < 0.25 else d for d in docs]
     for lang in ("ja", "ko", "en"):
         sents = (SHARED / f"langid/lingua/sentences/{lang}.txt").read_text(encoding="utf-8").splitlines()
