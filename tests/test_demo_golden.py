@@ -12,9 +12,11 @@ After an output change made on purpose (say in the commit which bytes changed an
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,7 @@ GOLDEN = REPO / "tests" / "fixtures" / "demo_golden.json"
 
 # Parts of the demo folder that hold timings, host names or absolute paths rather than corpus bytes.
 SKIPPED_DIRS = {"manifests", "logs", ".pipeline", "report", "slurm"}
+FIXED = "/tmp/corpus-tool-golden-demo"  # where the package copy runs from
 SKIPPED_FILES = {"pipeline.yaml", "manifest.json", "model.json"}
 
 
@@ -42,9 +45,17 @@ def demo_hashes(out: Path) -> dict[str, str]:
 
 
 def run_demo(out: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-m", "corpus_tool", "demo", "-o", str(out), "--workers", "2"],
-                          capture_output=True, text=True, env=env, timeout=1200)
+    """Run the demo from a copy of the package at a fixed path: documents record their source file's path
+    (the embedded sample's), which must not depend on where the checkout is."""
+    with open(f"{FIXED}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one golden demo at a time on this machine
+        shutil.rmtree(FIXED, ignore_errors=True)
+        shutil.copytree(REPO / "corpus_tool", Path(FIXED) / "corpus_tool",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        env = dict(os.environ, PYTHONPATH=FIXED)
+        proc = subprocess.run([sys.executable, "-m", "corpus_tool", "demo", "-o", str(out), "--workers", "2"],
+                              capture_output=True, text=True, env=env, timeout=1200, cwd=FIXED)
+        shutil.rmtree(FIXED, ignore_errors=True)
     if proc.returncode != 0:
         raise AssertionError(f"corpus-tool demo exited {proc.returncode}:\n{proc.stderr[-4000:]}")
 
