@@ -715,7 +715,7 @@ class FilterStage(Stage):
         super().__init__()
         self.rules, self.rules_source = load_rules(rules_path)
 
-    def config(self) -> dict[str, Any]:
+    def resolved(self) -> dict[str, Any]:
         return {
             "rules_file": self.rules_source,
             "rules": [{"name": r.name, "kind": r.kind, "params": r.params} for r in self.rules],
