@@ -281,6 +281,19 @@ def temp_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.tmp-{os.getpid()}")
 
 
+def remove_temporaries(finals: list[Path], *, folder: Path | None = None, pid: int | None = None) -> None:
+    """Delete hidden temporaries (temp_path's `.NAME.tmp-PID`) that a killed run (SIGKILL, OOM kill) left:
+    those of the files `finals`, whatever their PID; with `folder` and `pid`, every one that process left
+    under `folder`. They are never read, but they take disk space. The one place temporaries are cleaned."""
+    for final in finals:
+        if final.parent.is_dir():
+            for stale in final.parent.glob(f".{glob.escape(final.name)}.tmp-*"):
+                stale.unlink(missing_ok=True)
+    if folder is not None and pid is not None and folder.is_dir():
+        for stale in folder.rglob(f".*.tmp-{pid}"):
+            stale.unlink(missing_ok=True)
+
+
 def commit(tmp: Path, final: Path) -> None:
     """fsync `tmp` and rename it to `final`."""
     with open(tmp, "rb+") as fh:

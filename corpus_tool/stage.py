@@ -96,6 +96,10 @@ class Stage:
         """Stage-specific statistics for the manifest of the shard just processed."""
         return dict(sorted(self.counters.items()))
 
+    def summary_extra(self, stats: list[dict[str, Any]]) -> dict[str, Any]:
+        """More for the run's summary line, from the manifests' `stats` of the shards this run finished."""
+        return {}
+
     # -- outputs ------------------------------------------------------------------------------------
     def make_sink(self, out_dir: Path, name: str) -> Sink:
         return ParquetSink(out_dir, name)
