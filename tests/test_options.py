@@ -87,3 +87,24 @@ def test_a_config_that_is_not_utf8_is_a_usage_error(tmp_path, run_cli, command):
     proc = run_cli(*command, str(config), check=False)
     assert proc.returncode == 2, proc.stderr
     assert f"{config}: the " in proc.stderr.decode() and "not UTF-8 text" in proc.stderr.decode()
+
+
+def test_the_planner_and_the_stages_do_not_import_the_cli(tmp_path):
+    """Nothing below the command layer imports corpus_tool.cli (or typer), planning a pipeline included:
+    no import loop, and the planner reads declarations, not the CLI."""
+    import subprocess
+    import sys
+
+    from corpus_tool.pipeline import DATA_DIR
+
+    config = tmp_path / "p.yaml"
+    config.write_text((DATA_DIR / "pipeline.yaml").read_text(encoding="utf-8").replace("__OUTPUT__", "out"),
+                      encoding="utf-8")
+    code = ("import sys, corpus_tool.pipeline as p, corpus_tool.runner, corpus_tool.executors.local, "
+            "corpus_tool.executors.slurm; plan = p.make_plan(p.load_config(sys.argv[1])); "
+            "assert len(plan.steps) == 12; "
+            "print(sorted(m for m in sys.modules if m in ('corpus_tool.cli', 'typer', 'click') "
+            "or m.startswith('corpus_tool.commands')))")
+    out = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
