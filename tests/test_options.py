@@ -108,3 +108,20 @@ def test_the_planner_and_the_stages_do_not_import_the_cli(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_a_dedup_stage_routes_each_option_to_the_steps_that_declare_it(tmp_path):
+    from corpus_tool.pipeline import load_config, make_plan
+
+    config = tmp_path / "p.yaml"
+    head = "input: [in]\noutput: out\nstages:\n  - stage: dedup\n    options: "
+    config.write_text(head + "{ngram: 3, verify_threshold: 0.7, band_tasks: 5, pairs: {partitions: 2}, "
+                      "filter: {batch_size: 64}}\n", encoding="utf-8")
+    steps = {s.command: s for s in make_plan(load_config(config)).steps}
+    assert steps["dedup signatures"].args[-2:] == ["--ngram", "3"]
+    assert steps["dedup pairs"].args[-4:] == ["--verify-threshold", "0.7", "--partitions", "2"]
+    assert steps["dedup pairs"].count == 5 and steps["dedup clusters"].count == 1
+    assert steps["dedup filter"].args[-2:] == ["--batch-size", "64"]
+    config.write_text(head + "{ngrams: 3}\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"options\.signatures\.ngrams: this command has no option --ngrams"):
+        make_plan(load_config(config))
