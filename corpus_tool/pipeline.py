@@ -391,11 +391,16 @@ def _stage_steps(
         step_where = f"{where}.options" + (f".{_step_key(step_spec)}" if len(spec.steps) > 1 else "")
         args += option_args(options, resolver, step_where, accepted)
         tasks = {ONE: 1, BANDS: int(band_tasks or count)}.get(step_spec.tasks, count)
+        takes_overwrite = "overwrite" in step_spec.options.shared
+        if sc.kind == "command" and takes_overwrite:
+            # A command task runs only when it has no record: whatever a killed run of it left (a finished
+            # tokenizer.json, say) is redone, not refused.
+            args.append("--overwrite")
         steps.append(Step(
             label=label + step_spec.suffix, stage=sc.name, command=step_spec.command, args=args, count=tasks,
             sharded=step_spec.tasks != ONE, output=Path(folders[step_spec.writes or step_spec.reads][0]),
             slurm=slurm, shard_input=shard_input if step_spec.reads == INPUTS and step_spec.documents else None,
-            documents=step_spec.documents, overwritable="overwrite" in step_spec.options.shared,
+            documents=step_spec.documents, overwritable=takes_overwrite and sc.kind != "command",
         ))
     return steps
 

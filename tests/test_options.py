@@ -125,3 +125,17 @@ def test_a_dedup_stage_routes_each_option_to_the_steps_that_declare_it(tmp_path)
     config.write_text(head + "{ngrams: 3}\n", encoding="utf-8")
     with pytest.raises(UsageError, match=r"options\.signatures\.ngrams: this command has no option --ngrams"):
         make_plan(load_config(config))
+
+
+def test_a_command_task_killed_after_writing_its_output_is_redone_on_rerun(tmp_path, run_cli):
+    """train-tokenizer killed between writing tokenizer.json and its task record: the rerun redoes it
+    (the task passes --overwrite) instead of failing on 'exists; pass --overwrite'."""
+    config = tmp_path / "p.yaml"
+    config.write_text('input: [x]\noutput: out\nstages:\n  - stage: train-tokenizer\n    inputs: ["{data}/reference"]\n'
+                      "    output: models/tok\n    options: {vocab_size: 400}\n", encoding="utf-8")
+    left = tmp_path / "out" / "models" / "tok" / "tokenizer.json"
+    left.parent.mkdir(parents=True)
+    left.write_text("{}", encoding="utf-8")  # what the killed task left, with no task record
+    proc = run_cli("run", str(config), "--executor", "local", check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(left.read_text(encoding="utf-8"))["model"]["type"] == "BPE"
