@@ -106,7 +106,7 @@ def test_buckets():
 def test_missing_lmplz_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    with pytest.raises(MissingDependencyError, match="build_kenlm.sh"):
+    with pytest.raises(MissingDependencyError, match="corpus-tool setup kenlm"):
         tl.find_kenlm_binary("lmplz")
 
 
