@@ -46,13 +46,19 @@ Rejected = Annotated[
     str | None,
     typer.Option(help="With -o -: write rejected documents as JSONL to this file.", rich_help_panel="Sharding"),
 ]
+ProgressInterval = Annotated[
+    float,
+    typer.Option(help="Without a terminal (Slurm logs): log a progress line inside each shard every this many "
+                      "seconds; 0 turns it off. On a terminal a status line is redrawn instead.", min=0,
+                 rich_help_panel="Sharding"),
+]
 Config = Annotated[
     Path | None,
     typer.Option("-c", "--config", help="YAML file of option values; command-line options win.",
                   exists=True, dir_okay=False),
 ]
 
-COMMON_KEYS = ("shard_index", "num_shards", "overwrite", "batch_size", "rejected")
+COMMON_KEYS = ("shard_index", "num_shards", "overwrite", "batch_size", "rejected", "progress_interval")
 
 
 def resolve(ctx: typer.Context, section: str | None = None) -> dict[str, Any]:
@@ -115,6 +121,7 @@ def run_kwargs(params: dict[str, Any]) -> dict[str, Any]:
         "overwrite": bool(params.get("overwrite")),
         "batch_size": int(params.get("batch_size") or 512),
         "rejected_output": params.get("rejected"),
+        "progress_interval": float(params.get("progress_interval", 30.0)),
     }
 
 

@@ -20,6 +20,7 @@ from corpus_tool.commands.common import (
     NumShards,
     Output,
     Overwrite,
+    ProgressInterval,
     Rejected,
     ShardIndex,
     _coerce,
@@ -142,6 +143,7 @@ def run_all(
     overwrite: Overwrite = False,
     batch_size: BatchSize = 512,
     rejected: Rejected = None,
+    progress_interval: ProgressInterval = 30.0,
     config: Config = None,
 ) -> None:
     """Every step, locally: signatures, pairs, clusters, filter (each skipped when already finished)."""
@@ -245,6 +247,7 @@ def filter_cmd(
     overwrite: Overwrite = False,
     batch_size: BatchSize = 512,
     rejected: Rejected = None,
+    progress_interval: ProgressInterval = 30.0,
     config: Config = None,
 ) -> None:
     """Step 4, one task per shard: write the kept documents; removed ones go to rejected/ with the kept id."""

@@ -11,6 +11,7 @@ from corpus_tool.commands.common import (
     Config,
     NumShards,
     Overwrite,
+    ProgressInterval,
     Rejected,
     ShardIndex,
     report,
@@ -59,6 +60,7 @@ def register(app: typer.Typer) -> None:
         overwrite: Overwrite = False,
         batch_size: BatchSize = 512,
         rejected: Rejected = None,
+        progress_interval: ProgressInterval = 30.0,
         config: Config = None,
     ) -> None:
         """Judge every document with the rules in order: the first failing rule rejects it; cleaning rules

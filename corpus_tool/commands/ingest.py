@@ -12,6 +12,7 @@ from corpus_tool.commands.common import (
     NumShards,
     Output,
     Overwrite,
+    ProgressInterval,
     Rejected,
     ShardIndex,
     report,
@@ -112,6 +113,7 @@ def register(app: typer.Typer) -> None:
         overwrite: Overwrite = False,
         batch_size: BatchSize = 512,
         rejected: Rejected = None,
+        progress_interval: ProgressInterval = 30.0,
         config: Config = None,
     ) -> None:
         """Read raw crawls and files into document shards: decide each page's charset from its bytes,

@@ -14,6 +14,7 @@ from corpus_tool.commands.common import (
     NumShards,
     Output,
     Overwrite,
+    ProgressInterval,
     Rejected,
     ShardIndex,
     report,
@@ -79,6 +80,7 @@ def register(app: typer.Typer) -> None:
         overwrite: Overwrite = False,
         batch_size: BatchSize = 512,
         rejected: Rejected = None,
+        progress_interval: ProgressInterval = 30.0,
         config: Config = None,
     ) -> None:
         """Label every document's language (lang, lang_score, han_frac) with fastText plus script evidence,

@@ -13,6 +13,7 @@ from corpus_tool.commands.common import (
     NumShards,
     Output,
     Overwrite,
+    ProgressInterval,
     Rejected,
     ShardIndex,
     report,
@@ -50,6 +51,7 @@ def register(app: typer.Typer) -> None:
         overwrite: Overwrite = False,
         batch_size: BatchSize = 512,
         rejected: Rejected = None,
+        progress_interval: ProgressInterval = 30.0,
         config: Config = None,
     ) -> None:
         """Normalize every document: HTML entities, ANSI escapes, control and invisible characters,

@@ -15,6 +15,7 @@ from corpus_tool.commands.common import (
     NumShards,
     Output,
     Overwrite,
+    ProgressInterval,
     Rejected,
     ShardIndex,
     report,
@@ -105,6 +106,7 @@ def register(app: typer.Typer) -> None:
         overwrite: Overwrite = False,
         batch_size: BatchSize = 1024,
         rejected: Rejected = None,
+        progress_interval: ProgressInterval = 30.0,
         config: Config = None,
     ) -> None:
         params = resolve(ctx, "tokenize")
