@@ -16,13 +16,20 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 PIP="$VENV/bin/python -m pip"
+SECONDS=0
 $PIP install -q --upgrade pip
+echo "install: pip upgraded in ${SECONDS} s"
+SECONDS=0
 if [ "$MODE" = "--test" ]; then
   # torch first and pinned: a plain `torch` requirement would pull a multi-GB CUDA build.
   $PIP install -q "torch==2.13.0"
   $PIP install -q -e ".[test,megatron]"
+  echo "install: packages (with test extras, torch, megatron-core) in ${SECONDS} s"
+  SECONDS=0
   bash scripts/build_kenlm.sh "$VENV"
+  echo "install: lmplz and build_binary in ${SECONDS} s"
 else
   $PIP install -q -e .
+  echo "install: packages in ${SECONDS} s"
 fi
 echo "corpus-tool installed in $VENV ($("$VENV/bin/corpus-tool" --version))"
