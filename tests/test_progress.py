@@ -68,3 +68,39 @@ def test_mb_read_and_eta_from_the_file_offset(tmp_path):
         p.update(7, 1000)
         line = p.line()
     assert "0.5 MB read of 2.0 MB" in line and "ETA 30 s" in line
+
+
+def test_on_a_terminal_a_status_line_is_redrawn(tmp_path):
+    """A real pseudo-terminal (160 columns): the status line shows docs, MB read and the ETA."""
+    import fcntl
+    import struct
+    import termios
+
+    data = tmp_path / "a.warc.gz"
+    data.write_bytes(os.urandom(400_000))
+    script = (
+        "import sys, time\n"
+        "from corpus_tool.progress import ShardProgress\n"
+        "from corpus_tool.shards import InputShard\n"
+        f"p = ShardProgress('ingest', InputShard('a', ({str(data)!r},)))\n"
+        f"f = open({str(data)!r}, 'rb', buffering=0); f.read(100_000)\n"
+        "for _ in range(3):\n"
+        "    time.sleep(0.6); p.update(10, 1000)\n"
+        "p.close()\n"
+    )
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=slave, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert proc.wait(timeout=60) == 0, out
+    text = out.decode(errors="replace")
+    assert re.search(r"ingest: shard a: 30 docs, 0\.1 MB read of 0\.4 MB, [\d.]+ MB/s, ETA \d+ s", text), text
