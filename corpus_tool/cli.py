@@ -50,6 +50,7 @@ COMMAND_MODULES = [
     "dedup",
     "tokenize",
     "pipeline",
+    "setup",
 ]
 
 

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from corpus_tool import completion, schema, shards
 from corpus_tool.completion import Summary
 from corpus_tool.errors import BadInputError, CorpusToolError, OutputError, UsageError
+from corpus_tool.progress import DEFAULT_INTERVAL, ShardProgress
 from corpus_tool.shards import InputShard
 from corpus_tool.stage import Stage
 
@@ -55,6 +56,7 @@ def run_stage(
     batch_size: int = 512,
     rejected_output: str | None = None,
     keep_going: bool = True,
+    progress_interval: float = DEFAULT_INTERVAL,
 ) -> Summary:
     """Run `stage` on the shards of `inputs` that this task owns. Raises CorpusToolError on failure
     (after finishing the other shards when `keep_going` and the failure was a bad input)."""
@@ -68,9 +70,9 @@ def run_stage(
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if output == shards.STDIN:
-            _run_to_stdout(stage, mine, batch_size, rejected_output, summary)
+            _run_to_stdout(stage, mine, batch_size, rejected_output, summary, progress_interval)
         else:
-            _run_to_dir(stage, mine, Path(output), overwrite, batch_size, keep_going, summary)
+            _run_to_dir(stage, mine, Path(output), overwrite, batch_size, keep_going, summary, progress_interval)
     finally:
         signal.signal(signal.SIGTERM, previous)
         summary.seconds = time.perf_counter() - started
@@ -79,12 +81,13 @@ def run_stage(
 
 def _run_to_dir(
     stage: Stage, mine: list[InputShard], out_dir: Path, overwrite: bool, batch_size: int,
-    keep_going: bool, summary: Summary,
+    keep_going: bool, summary: Summary, progress_interval: float = DEFAULT_INTERVAL,
 ) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise OutputError(f"{out_dir}: cannot create the output directory ({e.strerror or e})") from e
+    _refuse_other_stage_folder(stage, mine, out_dir)
     first_error: CorpusToolError | None = None
     stats: list[dict[str, Any]] = []  # of the shards finished in this run, for the summary line
     bar = tqdm(mine, desc=stage.name, unit="shard", disable=not sys.stderr.isatty(), file=sys.stderr)
@@ -93,7 +96,7 @@ def _run_to_dir(
             summary.skipped += 1
             continue
         try:
-            stats.append(_run_one_shard(stage, shard, out_dir, batch_size, summary))
+            stats.append(_run_one_shard(stage, shard, out_dir, batch_size, summary, progress_interval))
         except BadInputError as e:
             summary.failed.append(shard.name)
             log.error("shard %s failed: %s", shard.name, e)
@@ -105,8 +108,34 @@ def _run_to_dir(
         raise first_error
 
 
-def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: int,
-                   summary: Summary) -> dict[str, Any]:
+def _refuse_other_stage_folder(stage: Stage, mine: list[InputShard], out_dir: Path) -> None:
+    """Exit 2 before any work when OUT is one of the stage's input folders, or holds another stage's
+    manifest for one of our shards: taking that manifest as ours would skip the shard and run nothing."""
+    target = out_dir.resolve()
+    for shard in mine:
+        for path in shard.paths:
+            if path == shards.STDIN or Path(path).resolve().parent != target:
+                continue
+            writer = shards.folder_writer(out_dir)
+            wrote = f"{writer}'s output" if writer else "its input files"
+            raise UsageError(
+                f"{out_dir}: is an input folder of {stage.name} (it holds {wrote}, e.g. {Path(path).name}); "
+                f"{stage.name} will not write its output into it; pass another -o"
+            )
+    for shard in mine:
+        path = shards.manifest_path(out_dir, shard.name)
+        if not path.exists():
+            continue
+        other = shards.read_manifest(path).get("stage")
+        if other != stage.name:
+            raise UsageError(
+                f"{out_dir}: shard {shard.name!r} there was written by {other or 'an unknown stage'} ({path}); "
+                f"{stage.name} will not take another stage's output as its own or write over it; pass another -o"
+            )
+
+
+def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: int, summary: Summary,
+                   progress_interval: float = DEFAULT_INTERVAL) -> dict[str, Any]:
     """Process one shard and write its manifest; returns the manifest's `stats`."""
     name = shard.name
     # A finished shard being redone (--overwrite) loses its manifest first; a killed run's temporaries go.
@@ -119,6 +148,7 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
     counts = Counter()
     reasons: Counter[str] = Counter()
     stage.begin_shard(shard)
+    progress = ShardProgress(stage.name, shard, progress_interval)
     try:
         for kept_batch, rejected_batch in stage.process_shard(shard, batch_size):
             sink.write(kept_batch)
@@ -127,6 +157,8 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
             counts["rejected"] += rejected_batch.num_rows
             counts["bytes_kept"] += text_bytes(kept_batch)
             counts["bytes_rejected"] += text_bytes(rejected_batch)
+            progress.update(kept_batch.num_rows + rejected_batch.num_rows,
+                            text_bytes(kept_batch) + text_bytes(rejected_batch))
             if rejected_batch.num_rows:
                 reasons.update(rejected_batch.column(schema.REASON).to_pylist())
         rejected_file = rejected.finish()
@@ -135,6 +167,8 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
         sink.abort()
         rejected.abort()
         raise
+    finally:
+        progress.close()
     docs_in = counts["kept"] + counts["rejected"]
     bytes_in = counts["bytes_kept"] + counts["bytes_rejected"]
     record = unit.write({
@@ -161,7 +195,8 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
 
 
 def _run_to_stdout(
-    stage: Stage, mine: list[InputShard], batch_size: int, rejected_output: str | None, summary: Summary
+    stage: Stage, mine: list[InputShard], batch_size: int, rejected_output: str | None, summary: Summary,
+    progress_interval: float = DEFAULT_INTERVAL,
 ) -> None:
     """Shell-pipeline mode: kept documents as JSONL on stdout; rejected ones to `rejected_output` (JSONL)."""
     try:
@@ -182,7 +217,10 @@ def _run_to_stdout(
     try:
         for shard in mine:
             stage.begin_shard(shard)
+            progress = ShardProgress(stage.name, shard, progress_interval)
             for kept_batch, rejected_batch in stage.process_shard(shard, batch_size):
+                progress.update(kept_batch.num_rows + rejected_batch.num_rows,
+                                text_bytes(kept_batch) + text_bytes(rejected_batch))
                 emit(out, kept_batch, "stdout")
                 if rej_fh is not None:
                     emit(rej_fh, rejected_batch, rejected_output)
@@ -193,6 +231,7 @@ def _run_to_stdout(
                 summary.bytes_kept += text_bytes(kept_batch)
                 if rejected_batch.num_rows:
                     summary.reasons.update(rejected_batch.column(schema.REASON).to_pylist())
+            progress.close()
             summary.done += 1
         try:
             out.flush()
