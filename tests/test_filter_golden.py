@@ -13,9 +13,13 @@ from corpus_tool.stages import filter as flt
 
 RULES = Path(__file__).parent / "fixtures" / "filter_rules_golden.yaml"
 
+# "edge" changed once, on purpose, when the filter moved to the shared character table (corpus_tool/
+# charclass.py): zero-width characters are characters there, not whitespace, so 3 of the 80 edge documents
+# that char_run rejected name a run of 25 U+FEFF / U+200B in reason_detail instead of a run of another
+# character; every verdict and text stayed the same.
 GOLDEN = {
     "plain": "1c7e843c5e181882f4690ef8e738eaaa3e5c3545983014eac8c53f44c71d39bc",
-    "edge": "d4fd516cd8a558a8b92dae4268ec71f5c02bc530a895387dac2524f485ef607a",
+    "edge": "dbf28b06a9f81f6eba07ad8d7439b573e335cfbf604005a7dcd5b2eae5ef7688",
 }
 
 
