@@ -31,3 +31,26 @@ def test_filter_output_matches_the_golden_hashes():
         groups["edge" if i % 5 == 3 else "plain"].append(flt.judge(rules, d))
     got = {k: verdict_digest(v) for k, v in groups.items()}
     assert got == GOLDEN
+
+
+def test_batch_judging_gives_the_same_bytes():
+    """The stage judges a batch rule by rule (vectorized repetition); the verdicts equal one-by-one judging."""
+    rules, _ = flt.load_rules(RULES)
+    docs = documents()
+    verdicts = flt.judge_batch(rules, docs)
+    groups: dict[str, list] = {"plain": [], "edge": []}
+    for i, v in enumerate(verdicts):
+        groups["edge" if i % 5 == 3 else "plain"].append(v)
+    assert {k: verdict_digest(v) for k, v in groups.items()} == GOLDEN
+
+
+def test_vectorized_repetition_equals_the_reference_definitions():
+    from corpus_tool.stages.filter import rules_repetition as rr
+
+    tops, dups = [2, 4, 6, 8], [3, 10, 12, 20]
+    views = [flt.DocView(d) for d in documents(150, seed=7)]
+    got = rr.repetition_fractions(views, tops, dups)
+    for v, g in zip(views, got, strict=True):
+        ref = rr.duplicate_ngram_fractions(v, dups)
+        assert g == {**{f"top_{n}": rr.top_ngram_fraction(v, n) for n in tops},
+                     **{f"dup_{n}": ref[n] for n in dups}}

@@ -43,14 +43,15 @@ from corpus_tool.stages.filter.rules_repetition import (
     top_ngram_fraction,
 )
 from corpus_tool.stages.filter.rules_words import stop_words_rule, word_density_rule
-from corpus_tool.stages.filter.stage import FilterStage, Verdict, document_kind, judge
+from corpus_tool.stages.filter.stage import FilterStage, Verdict, document_kind, judge, judge_batch
 from corpus_tool.stages.filter.wordlists import literal_trie_regex, read_word_list
 
 __all__ = [
     "ALNUM", "HAN", "PUNCT", "RULE_KINDS", "SENTENCE_END", "SPACE", "Checker", "Cleaned", "DocView",
     "FilterStage", "Rule", "Verdict", "boilerplate_lines_rule", "char_run_rule", "classify",
     "default_rules_path", "document_kind", "duplicate_ngram_fractions", "gopher_repetition_rule", "han_ratio",
-    "han_ratio_rule", "judge", "length_rule", "letterless_lines_rule", "lines_rule", "literal_trie_regex",
-    "load_rules", "read_word_list", "rule_kind", "stop_words_rule", "symbol_ratio_rule", "top_ngram_fraction",
+    "han_ratio_rule", "judge", "judge_batch", "length_rule", "letterless_lines_rule", "lines_rule",
+    "literal_trie_regex", "load_rules", "read_word_list", "rule_kind", "stop_words_rule", "symbol_ratio_rule",
+    "top_ngram_fraction",
     "word_density_rule",
 ]

@@ -28,6 +28,21 @@ def classify(cps: np.ndarray) -> np.ndarray:
 
 
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for the polynomial n-gram hash
+_Q = np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))  # its inverse modulo 2**64
+_POWERS: list[np.ndarray] = [np.ones(1, np.uint64), np.ones(1, np.uint64)]  # [P**i, Q**i] for i < length
+
+
+def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """P**i and Q**i modulo 2**64 for i < length (grown by doubling, shared by every document)."""
+    if _POWERS[0].size < length:
+        size = max(length, 2 * _POWERS[0].size)
+        for k, base in enumerate((_P, _Q)):
+            arr = np.full(size, base, dtype=np.uint64)
+            arr[0] = 1
+            _POWERS[k] = np.cumprod(arr, dtype=np.uint64)
+    return _POWERS[0], _POWERS[1]
+
+
 _POS_MULT = (np.random.default_rng(20261123).integers(1, 2**63, size=64, dtype=np.int64).astype(np.uint64)
              | np.uint64(1))
 
@@ -111,6 +126,22 @@ class DocView:
             h = prev[:-1] * _P + base[n - 1:] if prev.size > 1 else np.zeros(0, np.uint64)
         self._hashes[n] = h
         return h
+
+    @cached_property
+    def unit_prefix(self) -> np.ndarray:
+        """T[k] = sum of unit[j] * Q**j for j < k (length units + 1), modulo 2**64."""
+        base = self.units[0]
+        out = np.zeros(base.size + 1, np.uint64)
+        if base.size:
+            np.cumsum(base * _powers(base.size)[1][: base.size], out=out[1:])
+        return out
+
+    def ngram_hashes_at(self, n: int, pos: np.ndarray) -> np.ndarray:
+        """`ngram_hashes(n)[pos]` without computing the grams elsewhere: (T[i+n] - T[i]) * P**(i+n-1) is the
+        same polynomial hash modulo 2**64 (Q is P's inverse), so a candidate set costs its own size."""
+        t = self.unit_prefix
+        end = pos + n
+        return (t[end] - t[pos]) * _powers(t.size)[0][end - 1]
 
     @cached_property
     def unit_char_offsets(self) -> np.ndarray:

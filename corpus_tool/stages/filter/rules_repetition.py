@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from corpus_tool.stages.filter.docview import DocView
+from corpus_tool.stages.filter.docview import DocView, _powers
 from corpus_tool.stages.filter.registry import Checker, first_failure, rule_kind
 
 
@@ -78,6 +78,107 @@ def duplicate_ngram_fractions(doc: DocView, ns: list[int]) -> dict[int, float]:
     return out
 
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+BATCH_DOCS = 16  # documents hashed and sorted together: amortizes numpy's per-call cost, stays in cache
+_DOC_MIX = np.uint64(0xD6E8FEB86659FD93)
+
+
+def _repeated(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indexes into `key` of the values that occur at least twice, grouped by value (in value order), and
+    the start of each group. A bucket count first drops every value alone in its bucket (it cannot
+    repeat), so the sort sees only a fraction of ordinary text."""
+    idx = np.arange(key.size)
+    if key.size > 32:
+        bits = int(key.size * 4).bit_length()
+        b = ((key * _MIX) >> np.uint64(64 - bits)).astype(np.intp)
+        maybe = np.bincount(b, minlength=1 << bits)[b] >= 2
+        idx = idx[maybe]
+    order = idx[np.argsort(key[idx])]
+    s = key[order]
+    same_next = s[1:] == s[:-1]
+    in_group = np.zeros(s.size, dtype=bool)
+    in_group[1:] |= same_next
+    in_group[:-1] |= same_next
+    gs = s[in_group]
+    gstarts = np.flatnonzero(np.concatenate(([True], gs[1:] != gs[:-1]))) if gs.size else np.zeros(0, np.int64)
+    return order[in_group], gstarts
+
+
+def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int]) -> list[dict[str, float]]:
+    """`top_{n}` and `dup_{n}` fractions (as `top_ngram_fraction` and `duplicate_ngram_fractions` define
+    them) of every document of a batch, in a few numpy passes over all of them together.
+
+    Grams are hashed from one prefix sum over the batch's units ((T[i+n] - T[i]) * P**(i+n-1) is the same
+    polynomial hash as `DocView.ngram_hashes`, wherever the gram sits), keyed by hash and document. An
+    n-gram can only repeat where every shorter gram at the same unit repeats, so each n after the smallest
+    looks only at the positions whose previous gram repeated. The groups that occur twice or more, and so
+    every value, are exactly those of the per-document definitions (tests/test_filter.py checks it); ties
+    for the top gram go, as there, to the smallest hash.
+    """
+    out: list[dict[str, float]] = [{} for _ in docs]
+    ns = sorted(set(tops) | set(dups))
+    for d in out:
+        for n in tops:
+            d[f"top_{n}"] = 0.0
+        for n in dups:
+            d[f"dup_{n}"] = 0.0
+    if not docs or not ns:
+        return out
+    counts = np.fromiter((v.units[0].size for v in docs), np.int64, len(docs))
+    total = int(counts.sum())
+    if total == 0:
+        return out
+    ustart = np.zeros(len(docs) + 1, np.int64)
+    np.cumsum(counts, out=ustart[1:])
+    base = np.concatenate([v.units[0] for v in docs])
+    lens = np.concatenate([v.units[1] for v in docs])
+    nvis = [v.n_visible for v in docs]
+    doc_of = np.repeat(np.arange(len(docs)), counts)
+    uend = ustart[1:][doc_of]  # end of each unit's document
+    ppow, qpow = _powers(total + 1)
+    t = np.zeros(total + 1, np.uint64)
+    np.cumsum(base * qpow[:total], out=t[1:])
+    offg = np.zeros(total + 1, np.int64)
+    np.cumsum(lens, out=offg[1:])
+    dup_set, top_set = set(dups), set(tops)
+    cand = np.arange(total)
+    for n in ns:
+        pos = cand[cand + n <= uend[cand]]
+        if pos.size < 2:
+            break
+        h = (t[pos + n] - t[pos]) * ppow[pos + n - 1]
+        pdoc = doc_of[pos]
+        gi, gstarts = _repeated(h ^ (pdoc.astype(np.uint64) * _DOC_MIX))
+        if gi.size == 0:
+            break
+        gp = pos[gi]
+        first = gp[gstarts]
+        gdoc = pdoc[gi][gstarts]
+        if n in top_set:
+            gcount = np.diff(np.append(gstarts, gi.size))
+            gh = h[gi][gstarts]
+            order = np.lexsort((gh, -gcount, gdoc))  # per document: most frequent, then smallest hash
+            lead = order[np.concatenate(([True], gdoc[order][1:] != gdoc[order][:-1]))]
+            for g in lead.tolist():
+                d = int(gdoc[g])
+                f = int(first[g])
+                out[d][f"top_{n}"] = int(gcount[g]) * int(offg[f + n] - offg[f]) / nvis[d]
+        if n in dup_set:
+            firsts = np.minimum.reduceat(gp, gstarts)
+            sizes = np.diff(np.append(gstarts, gp.size))
+            repeats = np.sort(gp[gp != np.repeat(firsts, sizes)])  # every occurrence but the first
+            # characters covered by the union of [r, r + n): the starts are sorted and every interval has
+            # length n, so each adds the part after the previous one's end (never across documents)
+            ends = repeats + n
+            lo = np.maximum(repeats, np.concatenate(([0], ends[:-1])))
+            added = np.maximum(offg[ends] - offg[lo], 0)
+            per_doc = np.bincount(doc_of[repeats], weights=added, minlength=len(docs))
+            for d in np.unique(gdoc).tolist():
+                out[d][f"dup_{n}"] = float(int(per_doc[d])) / nvis[d]
+        cand = np.sort(gp)
+    return out
+
+
 def duplicate_lines(lines: list[str]) -> tuple[int, int, int]:
     """(lines seen before, their characters, characters of all lines)."""
     seen: set[str] = set()
@@ -103,7 +204,7 @@ def gopher_repetition_rule(
     tops = sorted((int(k), float(v)) for k, v in (top_ngram_frac or {}).items())
     dups = sorted((int(k), float(v)) for k, v in (dup_ngram_frac or {}).items())
 
-    def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | None:
+    def decide(doc: DocView, fr: dict[str, float], signals: dict[str, Any] | None) -> str | None:
         failures: list[str] = []
         lines = doc.lines
         if lines and (dup_line_frac is not None or dup_line_char_frac is not None):
@@ -119,18 +220,28 @@ def gopher_repetition_rule(
                     failures, signals, f"dup_line_char_frac {char_frac:.3f} > max {dup_line_char_frac}"):
                 return failures[0]
         for n, limit in tops:
-            v = top_ngram_fraction(doc, n)
+            v = fr[f"top_{n}"]
             if signals is not None:
                 signals[f"top_{n}gram_frac"] = v
             if v > limit and first_failure(failures, signals, f"top_{n}gram_frac {v:.3f} > max {limit}"):
                 return failures[0]
-        fracs = duplicate_ngram_fractions(doc, [n for n, _ in dups]) if dups else {}
         for n, limit in dups:
-            v = fracs[n]
+            v = fr[f"dup_{n}"]
             if signals is not None:
                 signals[f"dup_{n}gram_frac"] = v
             if v > limit and first_failure(failures, signals, f"dup_{n}gram_frac {v:.3f} > max {limit}"):
                 return failures[0]
         return failures[0] if failures else None
 
+    def batch(docs: list[DocView], signals: list[dict[str, Any]] | None = None) -> list[str | None]:
+        fracs: list[dict[str, float]] = []
+        for i in range(0, len(docs), BATCH_DOCS):
+            fracs += repetition_fractions(docs[i:i + BATCH_DOCS], [n for n, _ in tops], [n for n, _ in dups])
+        sigs = signals if signals is not None else [None] * len(docs)
+        return [decide(d, f, s) for d, f, s in zip(docs, fracs, sigs, strict=True)]
+
+    def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | None:
+        return batch([doc], None if signals is None else [signals])[0]
+
+    check.batch = batch  # type: ignore[attr-defined]
     return check

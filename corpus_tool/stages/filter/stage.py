@@ -34,32 +34,55 @@ def judge(rules: list[Rule], text: str, counters: Counter | None = None, kind: s
           annotate: bool = False) -> Verdict:
     """Run `rules` in order on one document: the first failing rule rejects it. With `annotate`, every
     rule runs (a failing rule is flagged and the next rule judges the same text)."""
-    doc = DocView(text, kind)
-    cleaned: list[str] = []
-    signals: dict[str, Any] = {}
-    flags: list[str] = []
-    first_detail: str | None = None
+    return judge_batch(rules, [text], counters, [kind], annotate)[0]
+
+
+def judge_batch(rules: list[Rule], texts: list[str], counters: Counter | None = None,
+                kinds: list[str | None] | None = None, annotate: bool = False) -> list[Verdict]:
+    """`judge` for many documents, rule by rule: each rule sees, at once, every document still standing
+    (a rule kind with a `batch` checker vectorizes over them). Each document meets the rules in file
+    order and sees the text the cleaners left, so every verdict is what `judge` alone gives."""
+    kinds = kinds if kinds is not None else [None] * len(texts)
+    docs = [DocView(t, k) for t, k in zip(texts, kinds, strict=True)]
+    cleaned: list[list[str]] = [[] for _ in texts]
+    signals: list[dict[str, Any]] = [{} for _ in texts]
+    flags: list[list[str]] = [[] for _ in texts]
+    details: list[str | None] = [None] * len(texts)
+    reasons: list[str | None] = [None] * len(texts)
+    alive = list(range(len(texts)))
     for rule in rules:
-        if not rule.applies_to(kind):
+        todo = [i for i in alive if rule.applies_to(kinds[i])]
+        if not todo:
             continue
-        sig: dict[str, Any] | None = {} if annotate else None
-        out = rule.check(doc, sig)
-        if sig is not None:
-            signals[rule.name] = sig
-        if out is None:
-            continue
-        if isinstance(out, Cleaned):
-            cleaned.append(rule.name)
-            if counters is not None:
-                counters[f"lines_removed.{rule.name}"] += out.lines_removed
-                counters[f"docs_cleaned.{rule.name}"] += 1
-            doc = DocView(out.text, kind)
-            continue
-        if not annotate:
-            return Verdict(rule.name, out, doc.text, cleaned)
-        flags.append(rule.name)
-        first_detail = first_detail or out
-    return Verdict(None, first_detail, doc.text, cleaned, signals, flags)
+        sigs: list[dict[str, Any]] | None = [{} for _ in todo] if annotate else None
+        batch = getattr(rule.check, "batch", None)
+        if batch is not None:
+            outs = batch([docs[i] for i in todo], sigs)
+        else:
+            outs = [rule.check(docs[i], None if sigs is None else sigs[j]) for j, i in enumerate(todo)]
+        rejected: set[int] = set()
+        for j, i in enumerate(todo):
+            out = outs[j]
+            if sigs is not None:
+                signals[i][rule.name] = sigs[j]
+            if out is None:
+                continue
+            if isinstance(out, Cleaned):
+                cleaned[i].append(rule.name)
+                if counters is not None:
+                    counters[f"lines_removed.{rule.name}"] += out.lines_removed
+                    counters[f"docs_cleaned.{rule.name}"] += 1
+                docs[i] = DocView(out.text, kinds[i])
+            elif annotate:
+                flags[i].append(rule.name)
+                details[i] = details[i] or out
+            else:
+                reasons[i], details[i] = rule.name, out
+                rejected.add(i)
+        if rejected:
+            alive = [i for i in alive if i not in rejected]
+    return [Verdict(reasons[i], details[i], docs[i].text, cleaned[i], signals[i], flags[i])
+            for i in range(len(texts))]
 
 
 def document_kind(meta: str | None) -> str | None:
@@ -117,8 +140,8 @@ class FilterStage(Stage):
         signals: list[dict[str, Any]] = []
         flags: list[list[str]] = []
         changed = False
-        for i, text in enumerate(texts):
-            v = judge(self.rules, text or "", self.counters, kinds[i], self.annotate)
+        verdicts = judge_batch(self.rules, [t or "" for t in texts], self.counters, kinds, self.annotate)
+        for i, (text, v) in enumerate(zip(texts, verdicts, strict=True)):
             new_texts.append(v.text if v.reason is None else text)
             if v.cleaned:
                 changed = True
