@@ -101,11 +101,7 @@ class DocView:
         vis = self.visible
         if vis.size == 0:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-        cls = self.classes  # with whitespace, so that a space ends a word
-        word = ((cls & ALNUM) != 0) & ((cls & HAN) == 0)
-        start = np.ones(cls.size, dtype=bool)
-        start[1:] = ~(word[1:] & word[:-1])
-        start = start[(cls & SPACE) == 0]
+        start = self._unit_start
         starts = np.flatnonzero(start)
         if starts.size == vis.size:
             return vis.astype(np.uint64), np.ones(vis.size, np.int64)
@@ -113,6 +109,22 @@ class DocView:
         pos = np.arange(vis.size) - starts[unit_of]
         vals = vis.astype(np.uint64) * _POS_MULT[pos & 63]
         return np.add.reduceat(vals, starts), np.diff(np.append(starts, vis.size))
+
+    @cached_property
+    def _unit_start(self) -> np.ndarray:
+        """For each visible character: does a unit start there (a word of letters/digits goes on)."""
+        cls = self.classes  # with whitespace, so that a space ends a word
+        word = ((cls & ALNUM) != 0) & ((cls & HAN) == 0)
+        start = np.ones(cls.size, dtype=bool)
+        start[1:] = ~(word[1:] & word[:-1])
+        return start[(cls & SPACE) == 0]
+
+    @cached_property
+    def unit_is_punct(self) -> np.ndarray:
+        """For each unit: is it a punctuation or symbol character."""
+        if self.visible.size == 0:
+            return np.zeros(0, bool)
+        return (self.visible_classes[self._unit_start] & PUNCT) != 0
 
     def ngram_hashes(self, n: int) -> np.ndarray:
         """64-bit hashes of every n-unit gram (length units - n + 1)."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 
-from corpus_tool.stages.filter.docview import HAN, PUNCT, SPACE, DocView
+from corpus_tool.stages.filter.docview import HAN, PUNCT, SPACE, Cleaned, DocView
 from corpus_tool.stages.filter.registry import Checker, rule_kind
 
 
@@ -61,11 +62,25 @@ def symbol_ratio_rule(max_ratio: float) -> Checker:
     return check
 
 
-@rule_kind("char_run")
-def char_run_rule(max_run: int) -> Checker:
-    """The longest run of one repeated non-whitespace character <= max_run."""
+BOX_DRAWING = "".join(chr(c) for c in range(0x2500, 0x2580))  # ─ ━ │ ┌ ┼ ╔ ═ ...
 
-    def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | None:
+
+@rule_kind("char_run")
+def char_run_rule(max_run: int, separators: str | None = None, max_separator_frac: float = 0.5) -> Checker:
+    """The longest run of one repeated non-whitespace character <= max_run.
+
+    With `separators` (characters such as -_=*~ that rule lines; box-drawing characters are always
+    included then), a long run of a separator is not garbage but a table border or a ruled line: it is
+    cleaned instead. A line made only of separators, box-drawing characters and spaces is dropped, a long
+    separator run inside a line is cut to 3 characters, and the document is rejected only when long
+    separator runs are more than `max_separator_frac` of its non-whitespace characters."""
+    seps = frozenset(separators + BOX_DRAWING) if separators is not None else frozenset()
+    sep_cps = np.array(sorted(ord(ch) for ch in seps), dtype=np.uint32)
+    line_chars = seps | frozenset(" \t\u3000")
+    if seps:
+        run_re = re.compile("(" + "|".join(f"{re.escape(ch)}{{{max_run + 1},}}" for ch in sorted(seps)) + ")")
+
+    def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | Cleaned | None:
         c = doc.cps
         if c.size == 0:
             if signals is not None:
@@ -79,13 +94,40 @@ def char_run_rule(max_run: int) -> Checker:
             if signals is not None:
                 signals["longest_run"] = 0
             return None
+        run_cps = c[starts[visible]]
+        if seps:
+            is_sep = np.isin(run_cps, sep_cps)
+            long_sep = (lengths > max_run) & is_sep
+            sep_frac = int(lengths[long_sep].sum()) / doc.n_visible if doc.n_visible else 0.0
+            if signals is not None:
+                signals["separator_frac"] = sep_frac
+            lengths = np.where(is_sep, 0, lengths)  # separators are judged by their share, below
         i = int(np.argmax(lengths))
         longest = int(lengths[i])
         if signals is not None:
             signals["longest_run"] = longest
         if longest > max_run:
-            ch = chr(int(c[starts[visible][i]]))
-            return f"run of {longest} x {ch!r} > max {max_run}"
-        return None
+            return f"run of {longest} x {chr(int(run_cps[i]))!r} > max {max_run}"
+        if not seps or not long_sep.any():
+            return None
+        if sep_frac > max_separator_frac:
+            j = int(np.argmax(np.where(long_sep, lengths_all(c, starts, visible), 0)))
+            return (f"separator runs {sep_frac:.3f} of the text > max {max_separator_frac} "
+                    f"(longest {int(lengths_all(c, starts, visible)[j])} x {chr(int(run_cps[j]))!r})")
+        keep: list[str] = []
+        removed = 0
+        for line in doc.text.split("\n"):
+            if run_re.search(line):
+                if all(ch in line_chars for ch in line):
+                    removed += 1
+                    continue
+                line = run_re.sub(lambda m: m.group()[:3], line)
+            keep.append(line)
+        return Cleaned("\n".join(keep).strip("\n"), removed)
 
     return check
+
+
+def lengths_all(c: np.ndarray, starts: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """Run lengths of the visible runs (separators included)."""
+    return np.diff(np.append(starts, c.size))[visible]

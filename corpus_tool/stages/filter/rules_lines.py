@@ -12,6 +12,12 @@ from corpus_tool.stages.filter.registry import Checker, first_failure, rule_kind
 from corpus_tool.stages.filter.wordlists import literal_trie_regex, read_word_list
 
 SENTENCE_END = frozenset("。！？!?.…；;”\"’'」』）)》")
+# A list item (bullet, number, (1), 一、, a.) or a table row (two cell borders, or a tab): such lines do not
+# end in sentence punctuation in clean text either.
+LIST_OR_TABLE = re.compile(
+    r"^(?:[-*•·+◦▪●○■□◆◇→]|\(?\d+(?:\.\d+)*[.、)）:：]?|[（(]\d+[)）]|[一二三四五六七八九十]+[、.)）]|[a-zA-Z][.)])\s"
+    r"|^(?:[-*•·◦▪●○■□◆◇→]|[（(]?[一二三四五六七八九十]+[、)）])"
+    r"|[|│┃].*[|│┃]|\t")
 
 
 @rule_kind("lines")
@@ -21,11 +27,15 @@ def lines_rule(
     short_line_chars: int = 10,
     max_short_line_frac: float | None = None,
     min_avg_line_chars: float | None = None,
+    skip_list_lines: bool = False,
 ) -> Checker:
     """Line-shape rules: sentence-final punctuation, short lines, average line length.
 
     min_end_punct_frac is FineWeb's line_punct_thr (a fraction of lines); min_end_punct_char_frac weights
-    each line by its length, so that an article with many short list items still counts as prose.
+    each line by its length, so that an article with many short list items still counts as prose. With
+    skip_list_lines, list items and table rows (`LIST_OR_TABLE`) are left out of every measure: an article
+    that holds a table or a list is judged on its prose, and a page that is only a list or a table (a
+    table of contents) passes this rule and is left to the others.
     """
 
     def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | None:
@@ -39,15 +49,20 @@ def lines_rule(
         total = sum(len(line) for line in lines)
         if signals is not None:
             signals["lines"] = n
-        if min_end_punct_frac is not None:
-            frac = sum(1 for line in lines if line[-1] in SENTENCE_END) / n
+        judged = lines  # the lines judged for end punctuation
+        if skip_list_lines:  # unpunctuated list items and table rows are neutral
+            judged = [line for line in lines if line[-1] in SENTENCE_END or not LIST_OR_TABLE.search(line)]
+            if signals is not None:
+                signals["list_lines"] = n - len(judged)
+        if min_end_punct_frac is not None and judged:
+            frac = sum(1 for line in judged if line[-1] in SENTENCE_END) / len(judged)
             if signals is not None:
                 signals["end_punct_frac"] = frac
             if frac < min_end_punct_frac and first_failure(
                     failures, signals, f"end_punct_frac {frac:.3f} < min {min_end_punct_frac}"):
                 return failures[0]
-        if min_end_punct_char_frac is not None:
-            frac = sum(len(line) for line in lines if line[-1] in SENTENCE_END) / total
+        if min_end_punct_char_frac is not None and judged:
+            frac = sum(len(line) for line in judged if line[-1] in SENTENCE_END) / sum(len(x) for x in judged)
             if signals is not None:
                 signals["end_punct_char_frac"] = frac
             if frac < min_end_punct_char_frac and first_failure(
@@ -86,7 +101,7 @@ def _cleaned(raw_lines: list[str], keep: list[str], removed: int,
 def boilerplate_lines_rule(
     base: Any, patterns: list[str] | None = None, wordlist: str | None = None,
     weak_wordlist: str | None = None, weak_min_coverage: float = 0.5, max_line_chars: int = 40,
-    max_removed_frac: float = 0.5, spare_sentences: bool = True,
+    max_removed_frac: float = 0.5, spare_sentences: bool = True, edge_lines: int = 0,
 ) -> Checker:
     """Cleaner: remove short lines that are page furniture; reject when more than max_removed_frac of the
     non-empty lines would go (a navigation-only page).
@@ -94,7 +109,9 @@ def boilerplate_lines_rule(
     A short line (<= max_line_chars) goes when it contains a strong marker (`wordlist`, `patterns`: 上一篇,
     版权所有, 返回顶部 ...) or when weak markers (`weak_wordlist`: 登录, 分享, 评论 ...) cover at least
     weak_min_coverage of its non-space characters. With spare_sentences, a line ending in a Chinese full
-    stop (。！？) is prose, not a menu, and stays.
+    stop (。！？) is prose, not a menu, and stays. With edge_lines = K, a short line that occurs both among
+    the first K and among the last K non-empty lines is navigation repeated at the top and the bottom of
+    the page, and goes too (so that the repetition rule judges the article, not its menus).
     """
     markers = list(patterns or [])
     if wordlist:
@@ -116,16 +133,24 @@ def boilerplate_lines_rule(
                 return sum(len(h) for h in hits) >= weak_min_coverage * max(visible, 1)
         return False
 
+    def edge_repeats(raw: list[str]) -> frozenset[str]:
+        stripped = [s for s in (line.strip() for line in raw) if s]
+        if edge_lines <= 0 or len(stripped) < 2 * edge_lines:
+            return frozenset()
+        head, tail = set(stripped[:edge_lines]), set(stripped[-edge_lines:])
+        return frozenset(s for s in head & tail if len(s) <= max_line_chars)
+
     def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | Cleaned | None:
         raw = doc.text.split("\n")
         keep: list[str] = []
         removed = nonempty = 0
+        nav = edge_repeats(raw)
         for line in raw:
             s = line.strip()
             if s:
                 nonempty += 1
-                if (len(s) <= max_line_chars and not (spare_sentences and s[-1] in "。！？")
-                        and is_furniture(s)):
+                if s in nav or (len(s) <= max_line_chars and not (spare_sentences and s[-1] in "。！？")
+                                and is_furniture(s)):
                     removed += 1
                     continue
             keep.append(line)

@@ -104,7 +104,8 @@ def _repeated(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order[in_group], gstarts
 
 
-def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int]) -> list[dict[str, float]]:
+def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int],
+                         skip_punct_grams: bool = False) -> list[dict[str, float]]:
     """`top_{n}` and `dup_{n}` fractions (as `top_ngram_fraction` and `duplicate_ngram_fractions` define
     them) of every document of a batch, in a few numpy passes over all of them together.
 
@@ -113,7 +114,8 @@ def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int]) 
     n-gram can only repeat where every shorter gram at the same unit repeats, so each n after the smallest
     looks only at the positions whose previous gram repeated. The groups that occur twice or more, and so
     every value, are exactly those of the per-document definitions (tests/test_filter.py checks it); ties
-    for the top gram go, as there, to the smallest hash.
+    for the top gram go, as there, to the smallest hash. With `skip_punct_grams`, grams made only of
+    punctuation and symbols (a dashed table rule, `----	----`) are not counted as repeated content.
     """
     out: list[dict[str, float]] = [{} for _ in docs]
     ns = sorted(set(tops) | set(dups))
@@ -140,6 +142,9 @@ def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int]) 
     np.cumsum(base * qpow[:total], out=t[1:])
     offg = np.zeros(total + 1, np.int64)
     np.cumsum(lens, out=offg[1:])
+    if skip_punct_grams:
+        npunct = np.zeros(total + 1, np.int64)
+        np.cumsum(np.concatenate([v.unit_is_punct for v in docs]), out=npunct[1:])
     dup_set, top_set = set(dups), set(tops)
     cand = np.arange(total)
     for n in ns:
@@ -154,11 +159,15 @@ def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int]) 
         gp = pos[gi]
         first = gp[gstarts]
         gdoc = pdoc[gi][gstarts]
+        counted = np.ones(gstarts.size, bool)  # groups that count as repeated content
+        if skip_punct_grams:
+            counted = (npunct[first + n] - npunct[first]) < n
         if n in top_set:
             gcount = np.diff(np.append(gstarts, gi.size))
             gh = h[gi][gstarts]
-            order = np.lexsort((gh, -gcount, gdoc))  # per document: most frequent, then smallest hash
-            lead = order[np.concatenate(([True], gdoc[order][1:] != gdoc[order][:-1]))]
+            order = np.lexsort((gh, -gcount, gdoc))
+            order = order[counted[order]]  # per document: most frequent, then smallest hash
+            lead = order[np.concatenate(([True], gdoc[order][1:] != gdoc[order][:-1]))] if order.size else order
             for g in lead.tolist():
                 d = int(gdoc[g])
                 f = int(first[g])
@@ -166,14 +175,15 @@ def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int]) 
         if n in dup_set:
             firsts = np.minimum.reduceat(gp, gstarts)
             sizes = np.diff(np.append(gstarts, gp.size))
-            repeats = np.sort(gp[gp != np.repeat(firsts, sizes)])  # every occurrence but the first
+            later = (gp != np.repeat(firsts, sizes)) & np.repeat(counted, sizes)
+            repeats = np.sort(gp[later])  # every occurrence but the first
             # characters covered by the union of [r, r + n): the starts are sorted and every interval has
             # length n, so each adds the part after the previous one's end (never across documents)
             ends = repeats + n
             lo = np.maximum(repeats, np.concatenate(([0], ends[:-1])))
             added = np.maximum(offg[ends] - offg[lo], 0)
             per_doc = np.bincount(doc_of[repeats], weights=added, minlength=len(docs))
-            for d in np.unique(gdoc).tolist():
+            for d in np.unique(gdoc[counted]).tolist():
                 out[d][f"dup_{n}"] = float(int(per_doc[d])) / nvis[d]
         cand = np.sort(gp)
     return out
@@ -198,6 +208,7 @@ def gopher_repetition_rule(
     dup_line_char_frac: float | None = None,
     top_ngram_frac: dict[int, float] | None = None,
     dup_ngram_frac: dict[int, float] | None = None,
+    skip_punct_grams: bool = False,
 ) -> Checker:
     """Gopher (Rae et al. 2021) repetition: duplicate lines, and n-grams of units (Han characters,
     punctuation, Latin words) of the whitespace-free text."""
@@ -236,7 +247,8 @@ def gopher_repetition_rule(
     def batch(docs: list[DocView], signals: list[dict[str, Any]] | None = None) -> list[str | None]:
         fracs: list[dict[str, float]] = []
         for i in range(0, len(docs), BATCH_DOCS):
-            fracs += repetition_fractions(docs[i:i + BATCH_DOCS], [n for n, _ in tops], [n for n, _ in dups])
+            fracs += repetition_fractions(docs[i:i + BATCH_DOCS], [n for n, _ in tops], [n for n, _ in dups],
+                                          skip_punct_grams)
         sigs = signals if signals is not None else [None] * len(docs)
         return [decide(d, f, s) for d, f, s in zip(docs, fracs, sigs, strict=True)]
 
