@@ -25,6 +25,7 @@ Examples:
   corpus-tool filter normalized/ -o filtered/ --rules my_rules.yaml
   corpus-tool filter normalized/ -o filtered/ --shard-index 3 --num-shards 16
   corpus-tool filter - -o - --rejected rej.jsonl < docs.jsonl > kept.jsonl
+  corpus-tool filter normalized/ -o annotated/ --annotate   # then: corpus-tool select
 \b
 reason = the failing rule's name; reason_detail = the measured value against
 the threshold. Lines removed by cleaning rules are named in the `cleaned`
@@ -50,6 +51,11 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="A YAML rule file (default: the packaged rules/zh_web.yaml). Word-list paths "
                               "in it are relative to the file."),
         ] = None,
+        annotate: Annotated[
+            bool, typer.Option("--annotate", help="Keep every document; write what each rule measured to "
+                                                  "`signals` (JSON) and the rules that would reject it to "
+                                                  "`flags`. Then `corpus-tool select` applies thresholds.")
+        ] = False,
         show_rules: Annotated[
             bool, typer.Option("--show-rules", help="Print the rule file in use (the default rules unless "
                                                     "--rules) and exit.")
@@ -76,5 +82,5 @@ def register(app: typer.Typer) -> None:
             return
         if not p["inputs"] or not p["output"]:
             raise UsageError("filter needs INPUT... and -o OUTPUT (see corpus-tool filter --help)")
-        stage = FilterStage(p["rules"])
+        stage = FilterStage(p["rules"], annotate=bool(p["annotate"]))
         report(run_stage(stage, p["inputs"], p["output"], **run_kwargs(p)))

@@ -110,8 +110,9 @@ def boilerplate_lines_rule(
     版权所有, 返回顶部 ...) or when weak markers (`weak_wordlist`: 登录, 分享, 评论 ...) cover at least
     weak_min_coverage of its non-space characters. With spare_sentences, a line ending in a Chinese full
     stop (。！？) is prose, not a menu, and stays. With edge_lines = K, a short line that occurs both among
-    the first K and among the last K non-empty lines is navigation repeated at the top and the bottom of
-    the page, and goes too (so that the repetition rule judges the article, not its menus).
+    the first K and among the last K non-empty lines, and nowhere in between, is navigation repeated at
+    the top and the bottom of the page, and goes too (so that the repetition rule judges the article, not
+    its menus); such lines do not count towards max_removed_frac.
     """
     markers = list(patterns or [])
     if wordlist:
@@ -135,23 +136,28 @@ def boilerplate_lines_rule(
 
     def edge_repeats(raw: list[str]) -> frozenset[str]:
         stripped = [s for s in (line.strip() for line in raw) if s]
-        if edge_lines <= 0 or len(stripped) < 2 * edge_lines:
+        k = min(edge_lines, len(stripped) // 2)  # head and tail never overlap, even on a short page
+        if k <= 0:
             return frozenset()
-        head, tail = set(stripped[:edge_lines]), set(stripped[-edge_lines:])
-        return frozenset(s for s in head & tail if len(s) <= max_line_chars)
+        head, tail, middle = set(stripped[:k]), set(stripped[-k:]), set(stripped[k:-k])
+        # only at the edges: a line that also repeats in between (a chorus, a loop) is content
+        return frozenset(s for s in (head & tail) - middle if len(s) <= max_line_chars)
 
     def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | Cleaned | None:
         raw = doc.text.split("\n")
         keep: list[str] = []
         removed = nonempty = 0
         nav = edge_repeats(raw)
+        repeated = 0  # menus repeated at the top and the bottom: cleaned, not counted as a navigation page
         for line in raw:
             s = line.strip()
             if s:
                 nonempty += 1
-                if s in nav or (len(s) <= max_line_chars and not (spare_sentences and s[-1] in "。！？")
-                                and is_furniture(s)):
+                if len(s) <= max_line_chars and not (spare_sentences and s[-1] in "。！？") and is_furniture(s):
                     removed += 1
+                    continue
+                if s in nav:
+                    repeated += 1
                     continue
             keep.append(line)
         if signals is not None:
@@ -161,7 +167,7 @@ def boilerplate_lines_rule(
                 signals["lines_removed"] = removed
             frac = removed / nonempty
             return f"boilerplate lines {removed}/{nonempty} = {frac:.3f} > max {max_removed_frac}"
-        return _cleaned(raw, keep, removed, signals)
+        return _cleaned(raw, keep, removed + repeated, signals)
 
     return check
 
