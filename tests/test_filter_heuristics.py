@@ -107,7 +107,7 @@ def test_transcripts_are_not_judged_by_punctuation_but_loops_still_fail():
     assert kept.column("id").to_pylist() == ["t0"]
     reasons = dict(zip(rejected.column("id").to_pylist(), rejected.column("reason").to_pylist(), strict=True))
     assert reasons == {"t1": "lines", "t2": "repetition", "t3": "repetition"}
-    assert stage.config()["rules"][-2]["skip_kinds"] == ["transcript"]
+    assert stage.resolved()["rules"][-2]["skip_kinds"] == ["transcript"]
 
 
 def test_kind_keys_are_validated(tmp_path):

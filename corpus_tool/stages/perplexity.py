@@ -112,15 +112,12 @@ class PerplexityStage(Stage):
         if self.drop_buckets and self.cutoffs is None:
             raise UsageError("--drop-buckets needs --cutoffs FILE (from corpus-tool perplexity-cutoffs)")
 
-    def config(self) -> dict[str, Any]:
+    def resolved(self) -> dict[str, Any]:
         return {
-            "model": self.model_path,
             "tokenizer": self.lm.tokenizer,
             "order": self.lm.meta.get("order"),
-            "max_ppl": self.max_ppl,
             "cutoffs": None if self.cutoffs is None else {"file": self.cutoffs_path, "head": self.cutoffs[0],
                                                           "tail": self.cutoffs[1]},
-            "drop_buckets": self.drop_buckets,
         }
 
     def process(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:

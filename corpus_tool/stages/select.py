@@ -78,9 +78,6 @@ class SelectStage(Stage):
         if not self.where and not use_flags:
             raise UsageError("select with --no-flags needs at least one --where condition")
 
-    def config(self) -> dict[str, Any]:
-        return {"where": [str(c) for c in self.where], "flags": self.use_flags, "ignore_flags": self.ignore_flags}
-
     def process(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
         n = batch.num_rows
         names = batch.schema.names

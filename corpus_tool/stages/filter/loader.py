@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from corpus_tool import yamlfile
 from corpus_tool.errors import UsageError
 
 # Importing the rule families registers their kinds.
@@ -31,18 +32,9 @@ def _kinds(at: str, key: str, value: Any) -> frozenset[str]:
 
 def load_rules(path: str | Path | None = None) -> tuple[list[Rule], str]:
     """Parse and validate a rule file (yaml.safe_load); returns the rules and the file's display name."""
-    import yaml  # noqa: PLC0415
-
     src: Any = default_rules_path() if path is None else Path(path)
     where = str(src)
-    try:
-        data = yaml.safe_load(src.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise UsageError(f"{where}: cannot read the rule file ({e.strerror or e})") from e
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{where}: the rule file is not UTF-8 text (byte {e.start})") from e
-    except yaml.YAMLError as e:
-        raise UsageError(f"{where}: not valid YAML ({e})") from e
+    data = yamlfile.load(Path(where), "rule file")
     items = data.get("rules") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise UsageError(f"{where}: expected a list of rules (or a mapping with a `rules:` list)")

@@ -108,14 +108,11 @@ class FilterStage(Stage):
         self.annotate = annotate
         self._kind_aware = any(r.skip_kinds or r.only_kinds is not None for r in self.rules)
 
-    def config(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def resolved(self) -> dict[str, Any]:
+        return {
             "rules_file": self.rules_source,
             "rules": [self._rule_config(r) for r in self.rules],
         }
-        if self.annotate:
-            out["annotate"] = True
-        return out
 
     @staticmethod
     def _rule_config(r: Rule) -> dict[str, Any]:
