@@ -95,25 +95,24 @@ def char_run_rule(max_run: int, separators: str | None = None, max_separator_fra
                 signals["longest_run"] = 0
             return None
         run_cps = c[starts[visible]]
-        if seps:
-            is_sep = np.isin(run_cps, sep_cps)
-            long_sep = (lengths > max_run) & is_sep
-            sep_frac = int(lengths[long_sep].sum()) / doc.n_visible if doc.n_visible else 0.0
-            if signals is not None:
-                signals["separator_frac"] = sep_frac
-            lengths = np.where(is_sep, 0, lengths)  # separators are judged by their share, below
-        i = int(np.argmax(lengths))
-        longest = int(lengths[i])
+        long = np.flatnonzero(lengths > max_run)  # few: only they can decide anything
+        long_sep = long[[chr(int(run_cps[j])) in seps for j in long.tolist()]] if seps else long[:0]
+        long_other = np.setdiff1d(long, long_sep, assume_unique=True) if long_sep.size else long
+        sep_frac = int(lengths[long_sep].sum()) / doc.n_visible if long_sep.size else 0.0
         if signals is not None:
-            signals["longest_run"] = longest
-        if longest > max_run:
-            return f"run of {longest} x {chr(int(run_cps[i]))!r} > max {max_run}"
-        if not seps or not long_sep.any():
+            other = lengths if not seps else np.where(np.isin(run_cps, sep_cps), 0, lengths)
+            signals["longest_run"] = int(other.max())
+            if seps:
+                signals["separator_frac"] = sep_frac
+        if long_other.size:
+            i = int(long_other[np.argmax(lengths[long_other])])
+            return f"run of {int(lengths[i])} x {chr(int(run_cps[i]))!r} > max {max_run}"
+        if not long_sep.size:
             return None
         if sep_frac > max_separator_frac:
-            j = int(np.argmax(np.where(long_sep, lengths_all(c, starts, visible), 0)))
+            j = int(long_sep[np.argmax(lengths[long_sep])])
             return (f"separator runs {sep_frac:.3f} of the text > max {max_separator_frac} "
-                    f"(longest {int(lengths_all(c, starts, visible)[j])} x {chr(int(run_cps[j]))!r})")
+                    f"(longest {int(lengths[j])} x {chr(int(run_cps[j]))!r})")
         keep: list[str] = []
         removed = 0
         for line in doc.text.split("\n"):
@@ -127,7 +126,3 @@ def char_run_rule(max_run: int, separators: str | None = None, max_separator_fra
 
     return check
 
-
-def lengths_all(c: np.ndarray, starts: np.ndarray, visible: np.ndarray) -> np.ndarray:
-    """Run lengths of the visible runs (separators included)."""
-    return np.diff(np.append(starts, c.size))[visible]
