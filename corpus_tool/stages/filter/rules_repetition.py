@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from corpus_tool.stages.filter.docview import DocView, _powers
+from corpus_tool.stages.filter.docview import _POS_MULT, ALNUM, HAN, PUNCT, SPACE, DocView, _powers
 from corpus_tool.stages.filter.registry import Checker, first_failure, rule_kind
 
 
@@ -104,6 +104,38 @@ def _repeated(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order[in_group], gstarts
 
 
+def batch_units(docs: list[DocView]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`DocView.units` of every document at once: (unit hashes, unit lengths, units per document, unit is
+    punctuation), concatenated. A unit never runs across two documents; a document whose units are all
+    single characters keeps its raw code points as hashes, as `DocView.units` does."""
+    cps = np.concatenate([v.cps for v in docs])
+    cls = np.concatenate([v.classes for v in docs])
+    first = np.zeros(len(docs) + 1, np.int64)
+    np.cumsum([v.cps.size for v in docs], out=first[1:])
+    word = ((cls & ALNUM) != 0) & ((cls & HAN) == 0)
+    start = np.ones(cls.size, dtype=bool)
+    start[1:] = ~(word[1:] & word[:-1])
+    start[first[:-1][first[:-1] < cls.size]] = True
+    visible = (cls & SPACE) == 0
+    vis = cps[visible]
+    vstart = start[visible]
+    nvis = np.fromiter((v.n_visible for v in docs), np.int64, len(docs))
+    if vis.size == 0:
+        empty = np.zeros(0, np.int64)
+        return empty.astype(np.uint64), empty, np.zeros(len(docs), np.int64), empty.astype(bool)
+    starts = np.flatnonzero(vstart)
+    doc_of_unit = np.repeat(np.arange(len(docs)), nvis)[starts]
+    counts = np.bincount(doc_of_unit, minlength=len(docs))
+    unit_of = np.cumsum(vstart) - 1
+    pos = np.arange(vis.size) - starts[unit_of]
+    base = np.add.reduceat(vis.astype(np.uint64) * _POS_MULT[pos & 63], starts)
+    single = (counts == nvis)[doc_of_unit]
+    base[single] = vis[starts[single]]
+    lens = np.diff(np.append(starts, vis.size))
+    is_punct = (cls[visible][starts] & PUNCT) != 0
+    return base, lens, counts, is_punct
+
+
 def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int],
                          skip_punct_grams: bool = False) -> list[dict[str, float]]:
     """`top_{n}` and `dup_{n}` fractions (as `top_ngram_fraction` and `duplicate_ngram_fractions` define
@@ -126,14 +158,12 @@ def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int],
             d[f"dup_{n}"] = 0.0
     if not docs or not ns:
         return out
-    counts = np.fromiter((v.units[0].size for v in docs), np.int64, len(docs))
+    base, lens, counts, is_punct = batch_units(docs)
     total = int(counts.sum())
     if total == 0:
         return out
     ustart = np.zeros(len(docs) + 1, np.int64)
     np.cumsum(counts, out=ustart[1:])
-    base = np.concatenate([v.units[0] for v in docs])
-    lens = np.concatenate([v.units[1] for v in docs])
     nvis = [v.n_visible for v in docs]
     doc_of = np.repeat(np.arange(len(docs)), counts)
     uend = ustart[1:][doc_of]  # end of each unit's document
@@ -144,7 +174,7 @@ def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int],
     np.cumsum(lens, out=offg[1:])
     if skip_punct_grams:
         npunct = np.zeros(total + 1, np.int64)
-        np.cumsum(np.concatenate([v.unit_is_punct for v in docs]), out=npunct[1:])
+        np.cumsum(is_punct, out=npunct[1:])
     dup_set, top_set = set(dups), set(tops)
     cand = np.arange(total)
     for n in ns:
