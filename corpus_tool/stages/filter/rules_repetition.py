@@ -137,7 +137,8 @@ def batch_units(docs: list[DocView]) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int],
-                         skip_punct_grams: bool = False) -> list[dict[str, float]]:
+                         skip_punct_grams: bool = False,
+                         limits: list[tuple[str, int, float]] | None = None) -> list[dict[str, float]]:
     """`top_{n}` and `dup_{n}` fractions (as `top_ngram_fraction` and `duplicate_ngram_fractions` define
     them) of every document of a batch, in a few numpy passes over all of them together.
 
@@ -148,6 +149,10 @@ def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int],
     every value, are exactly those of the per-document definitions (tests/test_filter.py checks it); ties
     for the top gram go, as there, to the smallest hash. With `skip_punct_grams`, grams made only of
     punctuation and symbols (a dashed table rule, `----	----`) are not counted as repeated content.
+
+    With `limits` (the rule's checks in order: key, n, maximum), a document is dropped from the larger n
+    as soon as its first failing check is known: its later values stay 0 and are never looked at, as a
+    checker that stops at the first failure would not compute them.
     """
     out: list[dict[str, float]] = [{} for _ in docs]
     ns = sorted(set(tops) | set(dups))
@@ -177,7 +182,14 @@ def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int],
         np.cumsum(is_punct, out=npunct[1:])
     dup_set, top_set = set(dups), set(tops)
     cand = np.arange(total)
+    decided = np.zeros(len(docs), bool)
     for n in ns:
+        if limits is not None and n > ns[0]:
+            _decide(out, limits, n, decided)
+            if decided.all():
+                break
+            if decided.any():
+                cand = cand[~decided[doc_of[cand]]]
         pos = cand[cand + n <= uend[cand]]
         if pos.size < 2:
             break
@@ -219,6 +231,18 @@ def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int],
     return out
 
 
+def _decide(out: list[dict[str, float]], limits: list[tuple[str, int, float]], n: int,
+            decided: np.ndarray) -> None:
+    """Mark the documents whose first failing check is known once every n below `n` is computed."""
+    for d in np.flatnonzero(~decided).tolist():
+        for key, m, limit in limits:
+            if m >= n:
+                break  # not computed yet: the verdict may still depend on it
+            if out[d][key] > limit:
+                decided[d] = True
+                break
+
+
 def duplicate_lines(lines: list[str]) -> tuple[int, int, int]:
     """(lines seen before, their characters, characters of all lines)."""
     seen: set[str] = set()
@@ -245,7 +269,7 @@ def gopher_repetition_rule(
     tops = sorted((int(k), float(v)) for k, v in (top_ngram_frac or {}).items())
     dups = sorted((int(k), float(v)) for k, v in (dup_ngram_frac or {}).items())
 
-    def decide(doc: DocView, fr: dict[str, float], signals: dict[str, Any] | None) -> str | None:
+    def line_failures(doc: DocView, signals: dict[str, Any] | None) -> list[str]:
         failures: list[str] = []
         lines = doc.lines
         if lines and (dup_line_frac is not None or dup_line_char_frac is not None):
@@ -256,10 +280,13 @@ def gopher_repetition_rule(
                 signals["dup_line_frac"], signals["dup_line_char_frac"] = frac, char_frac
             if dup_line_frac is not None and frac > dup_line_frac and first_failure(
                     failures, signals, f"dup_line_frac {frac:.3f} > max {dup_line_frac}"):
-                return failures[0]
+                return failures
             if dup_line_char_frac is not None and total and char_frac > dup_line_char_frac and first_failure(
                     failures, signals, f"dup_line_char_frac {char_frac:.3f} > max {dup_line_char_frac}"):
-                return failures[0]
+                return failures
+        return failures
+
+    def gram_failure(fr: dict[str, float], signals: dict[str, Any] | None, failures: list[str]) -> str | None:
         for n, limit in tops:
             v = fr[f"top_{n}"]
             if signals is not None:
@@ -274,13 +301,23 @@ def gopher_repetition_rule(
                 return failures[0]
         return failures[0] if failures else None
 
+    limits = [(f"top_{n}", n, v) for n, v in tops] + [(f"dup_{n}", n, v) for n, v in dups]
+
     def batch(docs: list[DocView], signals: list[dict[str, Any]] | None = None) -> list[str | None]:
-        fracs: list[dict[str, float]] = []
-        for i in range(0, len(docs), BATCH_DOCS):
-            fracs += repetition_fractions(docs[i:i + BATCH_DOCS], [n for n, _ in tops], [n for n, _ in dups],
-                                          skip_punct_grams)
         sigs = signals if signals is not None else [None] * len(docs)
-        return [decide(d, f, s) for d, f, s in zip(docs, fracs, sigs, strict=True)]
+        out: list[str | None] = [None] * len(docs)
+        line_fail = [line_failures(d, s) for d, s in zip(docs, sigs, strict=True)]
+        todo = [i for i, f in enumerate(line_fail) if signals is not None or not f]  # plain: stop at a failure
+        for i, f in enumerate(line_fail):
+            if f and signals is None:
+                out[i] = f[0]
+        for k in range(0, len(todo), BATCH_DOCS):
+            chunk = todo[k:k + BATCH_DOCS]
+            fracs = repetition_fractions([docs[i] for i in chunk], [n for n, _ in tops], [n for n, _ in dups],
+                                         skip_punct_grams, None if signals is not None else limits)
+            for i, fr in zip(chunk, fracs, strict=True):
+                out[i] = gram_failure(fr, sigs[i], line_fail[i])
+        return out
 
     def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | None:
         return batch([doc], None if signals is None else [signals])[0]
