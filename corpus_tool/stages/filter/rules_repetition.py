@@ -286,22 +286,16 @@ def gopher_repetition_rule(
                 return failures
         return failures
 
+    limits = [(f"top_{n}", n, v) for n, v in tops] + [(f"dup_{n}", n, v) for n, v in dups]
+
     def gram_failure(fr: dict[str, float], signals: dict[str, Any] | None, failures: list[str]) -> str | None:
-        for n, limit in tops:
-            v = fr[f"top_{n}"]
+        for key, _, limit in limits:  # top_4 -> signal top_4gram_frac, dup_10 -> dup_10gram_frac
+            v = fr[key]
             if signals is not None:
-                signals[f"top_{n}gram_frac"] = v
-            if v > limit and first_failure(failures, signals, f"top_{n}gram_frac {v:.3f} > max {limit}"):
-                return failures[0]
-        for n, limit in dups:
-            v = fr[f"dup_{n}"]
-            if signals is not None:
-                signals[f"dup_{n}gram_frac"] = v
-            if v > limit and first_failure(failures, signals, f"dup_{n}gram_frac {v:.3f} > max {limit}"):
+                signals[f"{key}gram_frac"] = v
+            if v > limit and first_failure(failures, signals, f"{key}gram_frac {v:.3f} > max {limit}"):
                 return failures[0]
         return failures[0] if failures else None
-
-    limits = [(f"top_{n}", n, v) for n, v in tops] + [(f"dup_{n}", n, v) for n, v in dups]
 
     def batch(docs: list[DocView], signals: list[dict[str, Any]] | None = None) -> list[str | None]:
         sigs = signals if signals is not None else [None] * len(docs)
