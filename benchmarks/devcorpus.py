@@ -6,7 +6,10 @@ import random
 import sys
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[1] / "../shared/devdata"
+_HERE = Path(__file__).resolve()
+# ../shared/devdata next to the checkout, or next to any folder above it (a worktree under wt/).
+SHARED = next((p / "shared/devdata" for p in _HERE.parents if (p / "shared/devdata").is_dir()),
+              _HERE.parents[1] / "../shared/devdata")
 
 
 def zhwiki_documents(copies: int, rng: random.Random) -> list[str]:

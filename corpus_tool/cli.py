@@ -46,6 +46,7 @@ COMMAND_MODULES = [
     "langid",
     "normalize",
     "filter",
+    "select",
     "perplexity",
     "dedup",
     "tokenize",

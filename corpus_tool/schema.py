@@ -26,6 +26,8 @@ NORMALIZED = "normalized"
 CLEANED = "cleaned"
 PPL = "ppl"
 PPL_BUCKET = "ppl_bucket"
+SIGNALS = "signals"
+FLAGS = "flags"
 STAGE = "stage"
 REASON = "reason"
 REASON_DETAIL = "reason_detail"
@@ -46,6 +48,9 @@ DOCUMENT_SCHEMA = pa.schema(
         pa.field(CLEANED, pa.list_(pa.string())),  # filter: line-level cleaning applied (rule names)
         pa.field(PPL, pa.float32()),  # perplexity: KenLM document perplexity
         pa.field(PPL_BUCKET, pa.string()),  # perplexity: head / middle / tail
+        # (quality_score float32 goes here: the quality helper's column)
+        pa.field(SIGNALS, pa.string()),  # --annotate: JSON object, name -> what it measured (annotate.py)
+        pa.field(FLAGS, pa.list_(pa.string())),  # --annotate: names that would have rejected the document
     ]
 )
 

@@ -16,6 +16,7 @@ Examples:
   corpus-tool filter normalized/ -o filtered/ --rules my_rules.yaml
   corpus-tool filter normalized/ -o filtered/ --shard-index 3 --num-shards 16
   corpus-tool filter - -o - --rejected rej.jsonl < docs.jsonl > kept.jsonl
+  corpus-tool filter normalized/ -o annotated/ --annotate   # then: corpus-tool select
 \b
 reason = the failing rule's name; reason_detail = the measured value against
 the threshold. Lines removed by cleaning rules are named in the `cleaned`

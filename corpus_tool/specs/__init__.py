@@ -6,7 +6,7 @@ module in corpus_tool/commands/ that builds its command from the Options class (
 
 from __future__ import annotations
 
-from corpus_tool.specs import dedup, filter, ingest, langid, normalize, perplexity, tokenize
+from corpus_tool.specs import dedup, filter, ingest, langid, normalize, perplexity, select, tokenize
 from corpus_tool.specs.base import Options, RunOptions, StageSpec, StepSpec, option
 
 # Pipeline `stage:` names -> their declarations.
@@ -17,6 +17,7 @@ STAGES: dict[str, StageSpec] = {
         langid.STAGE,
         normalize.STAGE,
         filter.STAGE,
+        select.STAGE,
         perplexity.STAGE,
         dedup.STAGE,
         tokenize.STAGE,

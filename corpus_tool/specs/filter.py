@@ -1,4 +1,4 @@
-"""The filter stage's options and pipeline step (the stage: corpus_tool/stages/filter.py)."""
+"""The filter stage's options and pipeline step (the stage: corpus_tool/stages/filter/)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ class FilterOptions(Options):
     rules: str | None = option(
         None, "A YAML rule file (default: the packaged rules/zh_web.yaml). Word-list paths in it are relative to "
         "the file.", stage_arg="rules_path")
+    annotate: bool = option(
+        False, "Keep every document; write what each rule measured to `signals` (JSON) and the rules that would "
+        "reject it to `flags`. Then `corpus-tool select` applies thresholds.", flags=("--annotate",))
 
 
 STAGE = StageSpec("filter", (StepSpec(options=FilterOptions, documents=True),))
