@@ -47,6 +47,7 @@ COMMAND_MODULES = [
     "normalize",
     "filter",
     "perplexity",
+    "quality",
     "dedup",
     "tokenize",
     "pipeline",

@@ -40,7 +40,8 @@ LOG_DIR = "logs"
 SLURM_DIR = "slurm"
 
 # Commands that run once over all their inputs rather than as an array over shards.
-COMMAND_STAGES = {"train-lm", "train-tokenizer", "perplexity-cutoffs", "merge"}
+COMMAND_STAGES = {"train-lm", "train-tokenizer", "train-quality", "perplexity-cutoffs", "merge"}
+INPUTS_AS_OPTIONS = {"train-quality"}  # command stages whose inputs are options (--positive/--negative)
 DEDUP_STEPS = ("signatures", "pairs", "clusters", "filter")
 KINDS = ("shards", "command", "dedup")
 
@@ -179,7 +180,7 @@ def load_config(path: str | Path) -> PipelineConfig:
             raise UsageError(f"{where}.kind: {sc.kind!r} is not one of {', '.join(KINDS)}")
         if sc.inputs is not None and isinstance(sc.inputs, str):
             sc.inputs = [sc.inputs]
-        if sc.kind == "command" and not sc.inputs:
+        if sc.kind == "command" and not sc.inputs and sc.stage not in INPUTS_AS_OPTIONS:
             raise UsageError(f"{where}.inputs: a command stage ({sc.stage}) needs its inputs")
         stages.append(sc)
     names = [s.name for s in stages]

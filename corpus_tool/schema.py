@@ -26,6 +26,7 @@ NORMALIZED = "normalized"
 CLEANED = "cleaned"
 PPL = "ppl"
 PPL_BUCKET = "ppl_bucket"
+QUALITY_SCORE = "quality_score"
 STAGE = "stage"
 REASON = "reason"
 REASON_DETAIL = "reason_detail"
@@ -46,6 +47,7 @@ DOCUMENT_SCHEMA = pa.schema(
         pa.field(CLEANED, pa.list_(pa.string())),  # filter: line-level cleaning applied (rule names)
         pa.field(PPL, pa.float32()),  # perplexity: KenLM document perplexity
         pa.field(PPL_BUCKET, pa.string()),  # perplexity: head / middle / tail
+        pa.field(QUALITY_SCORE, pa.float32()),  # quality: P(high quality) from the classifier, in [0, 1]
     ]
 )
 

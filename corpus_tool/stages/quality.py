@@ -1,0 +1,149 @@
+"""`corpus-tool quality`: score every document with a trained classifier and keep the good part.
+
+Every document gets `quality_score` (P(high quality) from the model, float32 in [0, 1]). Keeping:
+- `--min-score X` keeps documents scoring at least X;
+- `--keep-top F` keeps the top fraction F. F becomes a score cut-off computed on a seeded sample of the
+  documents of *all* the inputs (not only this task's shards), the way `perplexity-cutoffs` works, so every
+  array task computes the same cut-off and the tasks together keep what one task would have kept.
+Rejected documents get reason `low_quality`, with the score and the cut-off in `reason_detail`.
+With `--annotate` nothing is rejected: the score is recorded in `signals` and `quality` in `flags` for the
+documents that would have been rejected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus_tool import schema, shards
+from corpus_tool.errors import BadInputError, UsageError
+from corpus_tool.shards import InputShard
+from corpus_tool.stage import Stage
+from corpus_tool.stages.quality_model import QualityModel
+
+REASON = "low_quality"
+DEFAULT_SAMPLE = 10_000
+
+
+def sample_texts(paths: list[str], sample: int, seed: int) -> tuple[list[str], int]:
+    """(texts of a seeded uniform sample of up to `sample` rows of the Parquet files `paths`, total rows).
+
+    Only the row groups that hold sampled rows are read (the text column alone), one at a time."""
+    counts = []
+    for p in paths:
+        try:
+            counts.append(pq.ParquetFile(p).metadata.num_rows)
+        except (OSError, pa.ArrowException) as e:
+            raise BadInputError(p, None, f"not a readable Parquet file ({e})") from e
+    total = int(sum(counts))
+    if total == 0:
+        return [], 0
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(total, size=min(sample, total), replace=False))
+    texts: list[str] = []
+    start = 0
+    for p, n in zip(paths, counts, strict=True):
+        mine = chosen[(chosen >= start) & (chosen < start + n)] - start
+        start += n
+        if not mine.size:
+            continue
+        pf = pq.ParquetFile(p)
+        rg_start = 0
+        for rg in range(pf.num_row_groups):
+            rg_n = pf.metadata.row_group(rg).num_rows
+            local = mine[(mine >= rg_start) & (mine < rg_start + rg_n)] - rg_start
+            if local.size:
+                col = pf.read_row_group(rg, columns=[schema.TEXT]).column(schema.TEXT)
+                texts.extend(t or "" for t in col.take(pa.array(local)).to_pylist())
+            rg_start += rg_n
+    return texts, total
+
+
+def cutoff_for_fraction(scores: np.ndarray, keep_top: float) -> float:
+    """The score at or above which a fraction `keep_top` of `scores` lies."""
+    if scores.size == 0:
+        raise UsageError("--keep-top: the inputs hold no document to compute a cut-off from")
+    return float(np.quantile(scores.astype(np.float64), 1.0 - keep_top, method="lower"))
+
+
+class QualityStage(Stage):
+    """Adds `quality_score`; rejects below --min-score or outside --keep-top (reason low_quality)."""
+
+    name = "quality"
+
+    def __init__(self, model: str | Path, *, min_score: float | None = None, keep_top: float | None = None,
+                 sample: int = DEFAULT_SAMPLE, seed: int = 0, annotate: bool = False):
+        super().__init__()
+        if min_score is not None and keep_top is not None:
+            raise UsageError("give --min-score or --keep-top, not both")
+        if min_score is not None and not 0.0 <= min_score <= 1.0:
+            raise UsageError(f"--min-score must be in [0, 1], not {min_score}")
+        if keep_top is not None and not 0.0 < keep_top <= 1.0:
+            raise UsageError(f"--keep-top must be a fraction in (0, 1], not {keep_top}")
+        if sample < 1:
+            raise UsageError(f"--sample must be positive, not {sample}")
+        self.model_path = str(model)
+        self.model = QualityModel(model)
+        self.min_score = min_score
+        self.keep_top = keep_top
+        self.sample = sample
+        self.seed = seed
+        self.annotate = annotate
+        self.cutoff: float | None = min_score
+        self.cutoff_sample: dict[str, int] | None = None
+
+    def list_shards(self, inputs: list[str]) -> list[InputShard]:
+        found = super().list_shards(inputs)
+        if self.keep_top is not None:
+            paths = [p for s in found for p in s.paths]
+            if shards.STDIN in paths:
+                raise UsageError("--keep-top needs Parquet inputs to sample (not stdin); use --min-score")
+            texts, total = sample_texts(paths, self.sample, self.seed)
+            self.cutoff = cutoff_for_fraction(self.model.scores(texts), self.keep_top)
+            self.cutoff_sample = {"documents": total, "sampled": len(texts)}
+        return found
+
+    def config(self) -> dict[str, Any]:
+        card = self.model.card
+        return {
+            "model": self.model_path,
+            "model_created": card.get("created"),
+            "text_preparation": card.get("text_preparation"),
+            "min_score": self.min_score,
+            "keep_top": self.keep_top,
+            "sample": self.sample if self.keep_top is not None else None,
+            "seed": self.seed if self.keep_top is not None else None,
+            "cutoff": self.cutoff,
+            "cutoff_sample": self.cutoff_sample,
+            "annotate": self.annotate,
+        }
+
+    def _how(self) -> str:
+        if self.keep_top is not None:
+            return f"cut-off for --keep-top {self.keep_top:g}"
+        return "--min-score"
+
+    def process(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+        texts = batch.column(schema.TEXT).to_pylist()
+        scores = self.model.scores(texts)
+        batch = schema.replace_column(batch, schema.QUALITY_SCORE, pa.array(scores, pa.float32()))
+        n = len(texts)
+        self.counters["docs_scored"] += n
+        if self.cutoff is None:
+            return self.reject_none(batch)
+        low = scores < np.float32(self.cutoff)
+        self.counters["below_cutoff"] += int(low.sum())
+        if self.annotate:
+            from corpus_tool import annotate  # noqa: PLC0415
+
+            batch = annotate.record(batch, self.name, [{"quality_score": round(float(s), 4)} for s in scores],
+                                    low.tolist())
+            return self.reject_none(batch)
+        details = [f"quality_score {s:.4f} < {self.cutoff:.4f} ({self._how()})" if lo else None
+                   for s, lo in zip(scores.tolist(), low.tolist(), strict=True)]
+        reasons = [REASON if lo else None for lo in low.tolist()]
+        return self.split(batch, ~low, reasons, details)
