@@ -27,6 +27,8 @@ CLEANED = "cleaned"
 PPL = "ppl"
 PPL_BUCKET = "ppl_bucket"
 QUALITY_SCORE = "quality_score"
+SIGNALS = "signals"
+FLAGS = "flags"
 STAGE = "stage"
 REASON = "reason"
 REASON_DETAIL = "reason_detail"
@@ -48,6 +50,8 @@ DOCUMENT_SCHEMA = pa.schema(
         pa.field(PPL, pa.float32()),  # perplexity: KenLM document perplexity
         pa.field(PPL_BUCKET, pa.string()),  # perplexity: head / middle / tail
         pa.field(QUALITY_SCORE, pa.float32()),  # quality: P(high quality) from the classifier, in [0, 1]
+        pa.field(SIGNALS, pa.string()),  # --annotate: JSON object, name -> what it measured (annotate.py)
+        pa.field(FLAGS, pa.list_(pa.string())),  # --annotate: names that would have rejected the document
     ]
 )
 

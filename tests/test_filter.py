@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -128,7 +129,7 @@ def test_clean_prose_is_kept(rules):
 
 def test_boilerplate_lines_are_removed_and_recorded(rules):
     page = "当前位置：首页 > 新闻\n" + CLEAN + "\n上一篇：无\n版权所有 © 2024 某某网\n分享到：微信"
-    counters = flt.Counter()
+    counters = Counter()
     v = flt.judge(rules, page, counters)
     assert v.reason is None, (v.reason, v.detail)
     assert v.cleaned == ["boilerplate_lines"]

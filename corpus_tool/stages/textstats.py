@@ -1,6 +1,6 @@
 """Fast, vectorised character-class counts for batches of documents (Han, kana, hangul, Yi, punctuation...).
 
-Every code point maps to one class through a lookup table (`CHAR_CLASS`, one byte per code point). A batch
+Every code point maps to one class through the shared lookup table (`corpus_tool.charclass.CHAR_CLASS`). A batch
 is counted in a handful of numpy operations: the texts are joined, decoded once to UTF-32, mapped through
 the table and binned per document with `np.bincount`. That is 100+ MB/s per core, so stages can afford to
 count the whole document even when they only sample it for a model.
@@ -14,123 +14,29 @@ language (letters of any script); `NON_SPACE` is everything but whitespace.
 
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# ---------------------------------------------------------------------------------------------- classes
-OTHER = 0  # symbols, emoji, control and format characters, unassigned code points
-SPACE = 1  # whitespace (Unicode White_Space as str.isspace() sees it)
-HAN = 2  # CJK ideographs: unified (all extensions), compatibility ideographs, 〇 and 々
-KANA = 3  # hiragana, katakana (full and half width), kana extensions; not the middle dot ・ (used in Chinese)
-HANGUL = 4  # hangul syllables and jamo (full and half width)
-YI = 5  # Yi syllables and radicals (Nuosu), a script lid.176 has no label for
-ZH_PUNCT = 6  # punctuation typical of Chinese and rare in Japanese: ，；：？！“”‘’《》【】（）…
-CJK_PUNCT = 7  # punctuation shared by Chinese and Japanese: 。、「」『』〈〉〔〕・ and other CJK symbols
-DIGIT = 8  # decimal digits of any script, ASCII and full width included
-LATIN = 9  # Latin letters (ASCII, Latin-1, extended, full width)
-OTHER_LETTER = 10  # letters of every other script (Cyrillic, Greek, Arabic, Thai, Devanagari...)
-PUNCT = 11  # all other punctuation (ASCII punctuation included)
-N_CLASSES = 12
-
-CLASS_NAMES = (
-    "other",
-    "space",
-    "han",
-    "kana",
-    "hangul",
-    "yi",
-    "zh_punct",
-    "cjk_punct",
-    "digit",
-    "latin",
-    "other_letter",
-    "punct",
+# The classes and the table live in corpus_tool/charclass.py (one table for every stage); re-exported here.
+from corpus_tool.charclass import (  # noqa: E402, F401
+    CHAR_CLASS,
+    CJK_PUNCT,
+    CLASS_NAMES,
+    DIGIT,
+    HAN,
+    HANGUL,
+    KANA,
+    LATIN,
+    LETTER_CLASSES,
+    N_CLASSES,
+    OTHER,
+    OTHER_LETTER,
+    PUNCT,
+    SPACE,
+    YI,
+    ZH_PUNCT,
 )
-LETTER_CLASSES = (HAN, KANA, HANGUL, YI, LATIN, OTHER_LETTER)
-
-# Punctuation Chinese writes and Japanese mostly does not (Japanese writes 、「」 where Chinese has ，“”).
-ZH_PUNCTUATION = "，；：？！“”‘’《》【】（）…—～"
-# CJK punctuation both languages use.
-CJK_SHARED_PUNCTUATION = "。、「」『』〈〉〔〕〖〗・〃〜〝〞〟"
-
-_HAN_RANGES = (
-    (0x3400, 0x4DBF),  # extension A
-    (0x4E00, 0x9FFF),  # unified ideographs
-    (0xF900, 0xFAFF),  # compatibility ideographs
-    (0x20000, 0x2FA1F),  # extensions B-F, compatibility supplement
-    (0x30000, 0x323AF),  # extensions G, H
-)
-_KANA_RANGES = (
-    (0x3041, 0x3096),
-    (0x3099, 0x309F),  # hiragana (with voicing marks, iteration marks, ゟ)
-    (0x30A0, 0x30FA),
-    (0x30FC, 0x30FF),  # katakana, without the middle dot U+30FB
-    (0x31F0, 0x31FF),  # katakana phonetic extensions
-    (0xFF66, 0xFF9F),  # half-width katakana
-    (0x1AFF0, 0x1B16F),  # kana extended, supplement
-)
-_HANGUL_RANGES = (
-    (0x1100, 0x11FF),
-    (0x3131, 0x318E),
-    (0xA960, 0xA97F),
-    (0xAC00, 0xD7A3),
-    (0xD7B0, 0xD7FF),
-    (0xFFA0, 0xFFDC),
-)
-_YI_RANGES = ((0xA000, 0xA48F), (0xA490, 0xA4CF))
-
-
-def _build_table() -> np.ndarray:
-    """The code point -> class table. The BMP is classified with unicodedata; beyond it, only the ranges
-    named above (Han extensions, kana supplement) are classified and the rest is OTHER."""
-    table = np.zeros(0x110000, dtype=np.uint8)
-    for cp in range(0x10000):
-        ch = chr(cp)
-        cat = unicodedata.category(ch)
-        if ch.isspace():
-            table[cp] = SPACE
-        elif cat == "Nd":
-            table[cp] = DIGIT
-        elif cat[0] == "L":
-            table[cp] = LATIN if "LATIN" in unicodedata.name(ch, "") else OTHER_LETTER
-        elif cat[0] == "P":
-            table[cp] = PUNCT
-        # symbols, marks, controls and unassigned stay OTHER
-    # Combining marks attached to letters (e.g. Devanagari vowel signs) belong with the letters.
-    for cp in range(0x10000):
-        if (
-            unicodedata.category(chr(cp)) in ("Mn", "Mc") and not 0xFE00 <= cp <= 0xFE0F
-        ):  # not variation selectors
-            table[cp] = OTHER_LETTER
-    for ranges, cls in ((_HAN_RANGES, HAN), (_KANA_RANGES, KANA), (_HANGUL_RANGES, HANGUL), (_YI_RANGES, YI)):
-        for lo, hi in ranges:
-            table[lo : hi + 1] = cls
-    table[[0x3005, 0x3007]] = HAN  # 々 (iteration mark), 〇 (ideographic zero)
-    for ch in CJK_SHARED_PUNCTUATION:
-        table[ord(ch)] = CJK_PUNCT
-    for ch in ZH_PUNCTUATION:
-        table[ord(ch)] = ZH_PUNCT
-    # Basic Latin is fixed (ASCII digits and letters are by far the most common, make them explicit).
-    for cp in range(0x80):
-        ch = chr(cp)
-        table[cp] = (
-            SPACE
-            if ch.isspace()
-            else DIGIT
-            if ch.isdigit()
-            else LATIN
-            if ch.isalpha()
-            else PUNCT
-            if unicodedata.category(ch)[0] == "P"
-            else OTHER
-        )
-    return table
-
-
-CHAR_CLASS: np.ndarray = _build_table()
 
 
 # ---------------------------------------------------------------------------------------------- counting

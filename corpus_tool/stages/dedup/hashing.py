@@ -23,13 +23,15 @@ from functools import lru_cache
 import numpy as np
 import xxhash
 
+from corpus_tool import charclass as cc
+
 U64 = np.uint64
 MASK32 = U64(0xFFFFFFFF)
 EMPTY_BAND = U64(0)  # band key of a document without shingles: never a candidate
 DENSIFY_ATTEMPTS = 32
-# Unicode categories removed before shingling and exact hashing: punctuation, separators (spaces),
-# control and format characters. Letters, digits and symbols stay.
-_DROP_CATEGORIES = ("P", "Z", "Cc", "Cf")
+# Character classes (corpus_tool/charclass.py) removed before shingling and exact hashing: punctuation,
+# whitespace, control and format characters (Unicode P*, Z*, Cc, Cf). Letters, digits and symbols stay.
+_DROPPED = (cc.SPACE, cc.CONTROL, *cc.PUNCT_CLASSES)
 
 
 @dataclass(frozen=True)
@@ -61,20 +63,18 @@ def _bmp_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     size = 0x10000
     mapping = np.arange(size, dtype=np.uint32)
-    keep = np.ones(size, dtype=bool)
-    space = np.zeros(size, dtype=bool)
     for c in range(size):
         if 0xD800 <= c <= 0xDFFF:
-            keep[c] = False
             continue
         ch = chr(c)
         folded = unicodedata.normalize("NFKC", ch).lower()
         if len(folded) != 1:
             folded = ch.lower() if len(ch.lower()) == 1 else ch
         mapping[c] = ord(folded)
-        cat = unicodedata.category(folded)
-        keep[c] = not cat.startswith(_DROP_CATEGORIES)
-        space[c] = ch.isspace()
+    keep_class = cc.project({k: 1 for k in range(cc.N_CLASSES) if k not in _DROPPED}).astype(bool)
+    keep = keep_class[cc.CHAR_CLASS[mapping]]  # judged on the folded character
+    keep[0xD800:0xE000] = False
+    space = cc.CHAR_CLASS[:size] == cc.SPACE
     return mapping, keep, space
 
 

@@ -1,0 +1,158 @@
+"""Line rules: line shape (sentence-final punctuation, line length) and the two line cleaners that remove
+page furniture (letterless lines, boilerplate lines) before the later rules judge what is left."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from corpus_tool.errors import UsageError
+from corpus_tool.stages.filter.docview import Cleaned, DocView
+from corpus_tool.stages.filter.registry import Checker, first_failure, rule_kind
+from corpus_tool.stages.filter.wordlists import literal_trie_regex, read_word_list
+
+SENTENCE_END = frozenset("。！？!?.…；;”\"’'」』）)》")
+
+
+@rule_kind("lines")
+def lines_rule(
+    min_end_punct_frac: float | None = None,
+    min_end_punct_char_frac: float | None = None,
+    short_line_chars: int = 10,
+    max_short_line_frac: float | None = None,
+    min_avg_line_chars: float | None = None,
+) -> Checker:
+    """Line-shape rules: sentence-final punctuation, short lines, average line length.
+
+    min_end_punct_frac is FineWeb's line_punct_thr (a fraction of lines); min_end_punct_char_frac weights
+    each line by its length, so that an article with many short list items still counts as prose.
+    """
+
+    def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | None:
+        lines = doc.lines
+        if not lines:
+            if signals is not None:
+                signals["lines"] = 0
+            return "no non-empty lines"
+        failures: list[str] = []
+        n = len(lines)
+        total = sum(len(line) for line in lines)
+        if signals is not None:
+            signals["lines"] = n
+        if min_end_punct_frac is not None:
+            frac = sum(1 for line in lines if line[-1] in SENTENCE_END) / n
+            if signals is not None:
+                signals["end_punct_frac"] = frac
+            if frac < min_end_punct_frac and first_failure(
+                    failures, signals, f"end_punct_frac {frac:.3f} < min {min_end_punct_frac}"):
+                return failures[0]
+        if min_end_punct_char_frac is not None:
+            frac = sum(len(line) for line in lines if line[-1] in SENTENCE_END) / total
+            if signals is not None:
+                signals["end_punct_char_frac"] = frac
+            if frac < min_end_punct_char_frac and first_failure(
+                    failures, signals, f"end_punct_char_frac {frac:.3f} < min {min_end_punct_char_frac}"):
+                return failures[0]
+        if max_short_line_frac is not None:
+            frac = sum(1 for line in lines if len(line) < short_line_chars) / n
+            if signals is not None:
+                signals["short_line_frac"] = frac
+            if frac > max_short_line_frac and first_failure(
+                    failures, signals,
+                    f"short_line_frac (< {short_line_chars} chars) {frac:.3f} > max {max_short_line_frac}"):
+                return failures[0]
+        if min_avg_line_chars is not None:
+            avg = total / n
+            if signals is not None:
+                signals["avg_line_chars"] = avg
+            if avg < min_avg_line_chars and first_failure(
+                    failures, signals, f"avg_line_chars {avg:.1f} < min {min_avg_line_chars}"):
+                return failures[0]
+        return failures[0] if failures else None
+
+    return check
+
+
+def _cleaned(raw_lines: list[str], keep: list[str], removed: int,
+             signals: dict[str, Any] | None) -> Cleaned | None:
+    if signals is not None:
+        signals["lines_removed"] = removed
+    if not removed:
+        return None
+    return Cleaned("\n".join(keep).strip("\n"), removed)
+
+
+@rule_kind("boilerplate_lines")
+def boilerplate_lines_rule(
+    base: Any, patterns: list[str] | None = None, wordlist: str | None = None,
+    weak_wordlist: str | None = None, weak_min_coverage: float = 0.5, max_line_chars: int = 40,
+    max_removed_frac: float = 0.5, spare_sentences: bool = True,
+) -> Checker:
+    """Cleaner: remove short lines that are page furniture; reject when more than max_removed_frac of the
+    non-empty lines would go (a navigation-only page).
+
+    A short line (<= max_line_chars) goes when it contains a strong marker (`wordlist`, `patterns`: 上一篇,
+    版权所有, 返回顶部 ...) or when weak markers (`weak_wordlist`: 登录, 分享, 评论 ...) cover at least
+    weak_min_coverage of its non-space characters. With spare_sentences, a line ending in a Chinese full
+    stop (。！？) is prose, not a menu, and stays.
+    """
+    markers = list(patterns or [])
+    if wordlist:
+        markers += read_word_list(base / wordlist)
+    weak = read_word_list(base / weak_wordlist) if weak_wordlist else []
+    if not markers and not weak:
+        raise UsageError("boilerplate_lines needs `patterns`, `wordlist` or `weak_wordlist`")
+    strong_re = literal_trie_regex(markers) if markers else None
+    weak_re = literal_trie_regex(weak) if weak else None
+
+    def is_furniture(s: str) -> bool:
+        low = s.lower()
+        if strong_re is not None and strong_re.search(low):
+            return True
+        if weak_re is not None:
+            hits = weak_re.findall(low)
+            if hits:
+                visible = len(s) - s.count(" ") - s.count("\t")
+                return sum(len(h) for h in hits) >= weak_min_coverage * max(visible, 1)
+        return False
+
+    def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | Cleaned | None:
+        raw = doc.text.split("\n")
+        keep: list[str] = []
+        removed = nonempty = 0
+        for line in raw:
+            s = line.strip()
+            if s:
+                nonempty += 1
+                if (len(s) <= max_line_chars and not (spare_sentences and s[-1] in "。！？")
+                        and is_furniture(s)):
+                    removed += 1
+                    continue
+            keep.append(line)
+        if signals is not None:
+            signals["removed_frac"] = removed / nonempty if nonempty else 0.0
+        if removed and removed / nonempty > max_removed_frac:
+            if signals is not None:
+                signals["lines_removed"] = removed
+            frac = removed / nonempty
+            return f"boilerplate lines {removed}/{nonempty} = {frac:.3f} > max {max_removed_frac}"
+        return _cleaned(raw, keep, removed, signals)
+
+    return check
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@rule_kind("letterless_lines")
+def letterless_lines_rule(max_line_chars: int = 40) -> Checker:
+    """Cleaner: remove short lines without a single letter (any script): separators such as '|', counters,
+    bare dates and times. They carry no language and make real articles look repetitive."""
+
+    def check(doc: DocView, signals: dict[str, Any] | None = None) -> Cleaned | None:
+        raw = doc.text.split("\n")
+        keep = [line for line in raw
+                if not (line.strip() and len(line.strip()) <= max_line_chars and not _LETTER.search(line))]
+        return _cleaned(raw, keep, len(raw) - len(keep), signals)
+
+    return check
