@@ -87,7 +87,7 @@ def test_train_quality_learns_to_separate_held_out_documents(trained):
     clean = m.scores(clean_docs(TEST_FILES))  # reference files never seen in training
     rng = random.Random(99)  # spam drawn with another seed: other keyword mixes, numbers, lengths
     junk = m.scores([spam_doc(rng) for _ in range(40)])
-    assert clean.dtype == np.float32 and 0.0 <= junk.min() and clean.max() <= 1.0
+    assert clean.dtype == np.float32 and junk.min() >= 0.0 and clean.max() <= 1.0
     labels = np.r_[np.ones(clean.size), np.zeros(junk.size)]
     assert auc(labels, np.r_[clean, junk]) >= 0.98
     assert (clean >= 0.5).mean() >= 0.9 and (junk < 0.5).mean() >= 0.9
@@ -211,3 +211,19 @@ def test_cli_train_quality_and_quality(trained, tmp_path, run_cli):
     assert manifest["config"]["keep_top"] == 0.5 and manifest["config"]["cutoff"] is not None
     bad = run_cli("quality", str(inp), "-o", str(tmp_path / "x"), "--model", str(tmp_path), check=False)
     assert bad.returncode == 2 and b"not a quality model directory" in bad.stderr
+
+
+def test_annotate_keeps_every_document_and_flags_those_it_would_reject(trained, tmp_path):
+    _, model, _ = trained
+    inp = _corpus(tmp_path)
+    _, plain_rej = _run(model, inp, tmp_path / "plain", 1, min_score=0.5)
+    kept, rej = _run(model, inp, tmp_path / "marked", 1, min_score=0.5, annotate=True)
+    assert not rej and len(kept) == sum(pq.read_metadata(p).num_rows for p in inp.glob("*.parquet"))
+    flagged = sorted(r["id"] for r in kept if "quality" in (r["flags"] or []))
+    assert flagged and flagged == sorted(r["id"] for r in plain_rej)
+    for r in kept:
+        s = json.loads(r["signals"])["quality"]
+        assert s["cutoff"] == 0.5 and abs(s["score"] - r["quality_score"]) < 1e-6
+    # annotating again with another cut-off replaces the flag instead of adding a second one
+    again, _ = _run(model, tmp_path / "marked", tmp_path / "again", 1, min_score=0.0, annotate=True)
+    assert all(not (r["flags"] or []) for r in again)

@@ -73,6 +73,8 @@ def register(app: typer.Typer) -> None:
         drop_buckets: Annotated[
             str, typer.Option(help="Comma-separated buckets to reject (e.g. tail); needs --cutoffs.")
         ] = "",
+        annotate: Annotated[bool, typer.Option("--annotate", help="Keep every document; record ppl in `signals` "
+                                                "and `perplexity` in `flags` where it would reject.")] = False,
         shard_index: ShardIndex = None,
         num_shards: NumShards = None,
         overwrite: Overwrite = False,
@@ -89,7 +91,7 @@ def register(app: typer.Typer) -> None:
         drop = p["drop_buckets"]
         drop_list = drop if isinstance(drop, list) else [b.strip() for b in str(drop or "").split(",")]
         stage = PerplexityStage(p["model"], max_ppl=p["max_ppl"], cutoffs=p["cutoffs"],
-                                drop_buckets=[b for b in drop_list if b])
+                                drop_buckets=[b for b in drop_list if b], annotate=bool(p["annotate"]))
         report(run_stage(stage, p["inputs"], p["output"], **run_kwargs(p)))
 
     @app.command("perplexity-cutoffs", epilog=CUTOFF_EPILOG,

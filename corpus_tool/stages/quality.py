@@ -6,8 +6,8 @@ Every document gets `quality_score` (P(high quality) from the model, float32 in 
   documents of *all* the inputs (not only this task's shards), the way `perplexity-cutoffs` works, so every
   array task computes the same cut-off and the tasks together keep what one task would have kept.
 Rejected documents get reason `low_quality`, with the score and the cut-off in `reason_detail`.
-With `--annotate` nothing is rejected: the score is recorded in `signals` and `quality` in `flags` for the
-documents that would have been rejected.
+With `--annotate` nothing is rejected: `signals` gets `"quality": {"score": ..., "cutoff": ...}` and `flags`
+gets `quality` on the documents that would have been rejected (`corpus-tool select` can apply it later).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_tool import schema, shards
+from corpus_tool import annotate, schema, shards
 from corpus_tool.errors import BadInputError, UsageError
 from corpus_tool.shards import InputShard
 from corpus_tool.stage import Stage
@@ -137,12 +137,10 @@ class QualityStage(Stage):
             return self.reject_none(batch)
         low = scores < np.float32(self.cutoff)
         self.counters["below_cutoff"] += int(low.sum())
-        if self.annotate:
-            from corpus_tool import annotate  # noqa: PLC0415
-
-            batch = annotate.record(batch, self.name, [{"quality_score": round(float(s), 4)} for s in scores],
-                                    low.tolist())
-            return self.reject_none(batch)
+        if self.annotate:  # signals["quality"] = {"score", "cutoff"}; flag "quality" where it would reject
+            signals = [{self.name: {"score": round(float(x), 6), "cutoff": self.cutoff}} for x in scores]
+            flags = [[self.name] if lo else [] for lo in low.tolist()]
+            return self.reject_none(annotate.annotate_batch(batch, signals, flags))
         details = [f"quality_score {s:.4f} < {self.cutoff:.4f} ({self._how()})" if lo else None
                    for s, lo in zip(scores.tolist(), low.tolist(), strict=True)]
         reasons = [REASON if lo else None for lo in low.tolist()]
