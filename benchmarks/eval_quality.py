@@ -40,12 +40,11 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from corpus_tool.stages.ingest.extract import HTMLTree, _RESILIPARSE_OPTS, extract_plain_text, extract_resiliparse, tidy  # noqa: E402,E501
+from corpus_tool.stages.ingest.extract import _RESILIPARSE_OPTS, HTMLTree, extract_plain_text, extract_resiliparse, tidy  # noqa: E402,E501
 from corpus_tool.stages.perplexity import LanguageModel  # noqa: E402
 from corpus_tool.stages.quality_model import QualityModel, auc  # noqa: E402
 from corpus_tool.stages.train_lm import train_lm  # noqa: E402
 from corpus_tool.stages.train_quality import train_quality  # noqa: E402
-
 
 # ../shared/devdata beside the checkout (a worktree one level deeper finds it one more level up)
 SHARED = next((p / "shared/devdata" for p in REPO.parents if (p / "shared/devdata").is_dir()),
