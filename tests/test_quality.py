@@ -227,3 +227,38 @@ def test_annotate_keeps_every_document_and_flags_those_it_would_reject(trained, 
     # annotating again with another cut-off replaces the flag instead of adding a second one
     again, _ = _run(model, tmp_path / "marked", tmp_path / "again", 1, min_score=0.0, annotate=True)
     assert all(not (r["flags"] or []) for r in again)
+
+
+def test_max_docs_bounds_the_training_sample(trained, tmp_path):
+    root, _, _ = trained
+    card = train_quality([str(root / "good")], [str(root / "bad")], tmp_path / "m", valid_fraction=0.0,
+                         max_docs=10, **SMALL)
+    for side in ("positive", "negative"):
+        d = card["documents"][side]
+        assert d["train"] == 10 and d["train_sampled_out"] == d["read"] - 10
+    assert card["validation"] is None
+
+
+def test_cli_errors_name_the_problem(trained, tmp_path, run_cli):
+    root, model, _ = trained
+    common = ["--bucket", "20000", "--dim", "16"]
+    missing = run_cli("train-quality", "--positive", str(tmp_path / "nope"), "--negative", str(root / "bad"),
+                      "-o", str(tmp_path / "m"), *common, check=False)
+    assert missing.returncode == 2 and b"nope" in missing.stderr and b"Traceback" not in missing.stderr
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "blank.txt").write_text("   \n")
+    empty = run_cli("train-quality", "--positive", str(root / "good"), "--negative", str(tmp_path / "empty"),
+                    "-o", str(tmp_path / "m"), *common, check=False)
+    assert empty.returncode == 2 and b"no negative training document" in empty.stderr
+    assert not (tmp_path / "m").exists() and not list(tmp_path.glob(".m.tmp-*"))  # nothing half-written
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "notes.tex").write_text("precious")
+    foreign = run_cli("train-quality", "--positive", str(root / "good"), "--negative", str(root / "bad"),
+                      "-o", str(tmp_path / "thesis"), *common, check=False)
+    assert foreign.returncode == 5 and (tmp_path / "thesis" / "notes.tex").read_text() == "precious"
+    stdin = run_cli("quality", "-", "-o", "-", "--model", str(model), "--keep-top", "0.5",
+                    input='{"id": "a", "text": "x", "source": "s"}\n', check=False)
+    assert stdin.returncode == 2 and b"--keep-top needs Parquet inputs" in stdin.stderr
+    piped = run_cli("quality", "-", "-o", "-", "--model", str(model), "--min-score", "0.5",
+                    input=json.dumps({"id": "a", "text": clean_docs(TEST_FILES)[0], "source": "s"}) + "\n")
+    assert json.loads(piped.stdout)["quality_score"] >= 0.5
