@@ -4,7 +4,8 @@ Every document gets `quality_score` (P(high quality) from the model, float32 in 
 - `--min-score X` keeps documents scoring at least X;
 - `--keep-top F` keeps the top fraction F. F becomes a score cut-off computed on a seeded sample of the
   documents of *all* the inputs (not only this task's shards), the way `perplexity-cutoffs` works, so every
-  array task computes the same cut-off and the tasks together keep what one task would have kept.
+  array task computes the same cut-off and the tasks together keep what one task would have kept. The
+  sample takes up to 64 random rows from each of randomly chosen row groups (bounded reading).
 Rejected documents get reason `low_quality`, with the score and the cut-off in `reason_detail`.
 With `--annotate` nothing is rejected: `signals` gets `"quality": {"score": ..., "cutoff": ...}` and `flags`
 gets `quality` on the documents that would have been rejected (`corpus-tool select` can apply it later).
@@ -29,38 +30,36 @@ REASON = "low_quality"
 DEFAULT_SAMPLE = 10_000
 
 
-def sample_texts(paths: list[str], sample: int, seed: int) -> tuple[list[str], int]:
-    """(texts of a seeded uniform sample of up to `sample` rows of the Parquet files `paths`, total rows).
+ROWS_PER_GROUP = 64
 
-    Only the row groups that hold sampled rows are read (the text column alone), one at a time."""
-    counts = []
+
+def sample_texts(paths: list[str], sample: int, seed: int) -> tuple[list[str], int]:
+    """(texts of a seeded sample of about `sample` rows of the Parquet files `paths`, total rows).
+
+    Row groups are visited in a seeded random order and up to ROWS_PER_GROUP random rows are taken from each
+    until `sample` rows are taken, so a task reads about sample / 64 row groups (text column only) however
+    large the input is; only the files' footers are read for the others."""
+    groups: list[tuple[str, int, int]] = []  # (file, row group, rows)
     for p in paths:
         try:
-            counts.append(pq.ParquetFile(p).metadata.num_rows)
+            meta = pq.ParquetFile(p).metadata
         except (OSError, pa.ArrowException) as e:
             raise BadInputError(p, None, f"not a readable Parquet file ({e})") from e
-    total = int(sum(counts))
-    if total == 0:
-        return [], 0
+        groups.extend((p, g, meta.row_group(g).num_rows) for g in range(meta.num_row_groups))
+    total = sum(n for _, _, n in groups)
     rng = np.random.default_rng(seed)
-    chosen = np.sort(rng.choice(total, size=min(sample, total), replace=False))
     texts: list[str] = []
-    start = 0
-    for p, n in zip(paths, counts, strict=True):
-        mine = chosen[(chosen >= start) & (chosen < start + n)] - start
-        start += n
-        if not mine.size:
+    for k in rng.permutation(len(groups)):
+        if len(texts) >= sample:
+            break
+        path, g, n = groups[int(k)]
+        if n == 0:
             continue
-        pf = pq.ParquetFile(p)
-        rg_start = 0
-        for rg in range(pf.num_row_groups):
-            rg_n = pf.metadata.row_group(rg).num_rows
-            local = mine[(mine >= rg_start) & (mine < rg_start + rg_n)] - rg_start
-            if local.size:
-                col = pf.read_row_group(rg, columns=[schema.TEXT]).column(schema.TEXT)
-                texts.extend(t or "" for t in col.take(pa.array(local)).to_pylist())
-            rg_start += rg_n
-    return texts, total
+        take = min(n, ROWS_PER_GROUP, sample - len(texts))
+        rows = np.sort(rng.choice(n, size=take, replace=False))
+        col = pq.ParquetFile(path).read_row_group(g, columns=[schema.TEXT]).column(schema.TEXT)
+        texts.extend(t or "" for t in col.take(pa.array(rows)).to_pylist())
+    return texts, int(total)
 
 
 def cutoff_for_fraction(scores: np.ndarray, keep_top: float) -> float:
