@@ -111,8 +111,9 @@ def signal_series(label: str, files: list[Path], dest: dict[str, dict[str, np.nd
             n += 1
             if n >= SAMPLE_ROWS:
                 break
-    for key, sides in values.items():
-        dest[f"signal {key}"] = {f"{label} {side}": np.array(v) for side, v in sorted(sides.items())}
+    for key, sides in values.items():  # a signal is plotted where it first appears (where it was measured);
+        if f"signal {key}" not in dest:  # later stages only carry it
+            dest[f"signal {key}"] = {f"{label} {side}": np.array(v) for side, v in sorted(sides.items())}
 
 
 def stage_thresholds(stage: str, config: dict[str, Any]) -> dict[str, list[tuple[str, float]]]:

@@ -262,3 +262,28 @@ def test_cli_errors_name_the_problem(trained, tmp_path, run_cli):
     piped = run_cli("quality", "-", "-o", "-", "--model", str(model), "--min-score", "0.5",
                     input=json.dumps({"id": "a", "text": clean_docs(TEST_FILES)[0], "source": "s"}) + "\n")
     assert json.loads(piped.stdout)["quality_score"] >= 0.5
+
+
+def test_report_plots_annotated_signals_with_thresholds_and_what_if(trained, tmp_path):
+    from corpus_tool import report
+
+    _, model, _ = trained
+    inp = _corpus(tmp_path)
+    root = tmp_path / "run"
+    _run(model, inp, root / "01-quality", 1, min_score=0.5, annotate=True)
+    _run(model, root / "01-quality", root / "02-quality", 1, min_score=0.6)
+    s = report.summarize(root)
+    series = s.distributions["signal quality.score"]
+    flagged = series["01-quality flagged"]
+    assert flagged.size and flagged.max() < 0.5 <= series["01-quality not flagged"].min()
+    assert ("01-quality cut-off", 0.5) in s.details.thresholds["signal quality.score"]
+    assert s.details.thresholds["quality_score"] == [("01-quality cut-off", 0.5), ("02-quality cut-off", 0.6)]
+    rows = s.details.whatif["02-quality: keep quality_score >= cut-off"]
+    n_docs = sum(pq.read_metadata(p).num_rows for p in inp.glob("*.parquet"))
+    assert rows[0]["docs"] == n_docs and [r["cutoff"] for r in rows][5] == 0.6
+    assert sum(pq.read_metadata(p).num_rows for p in (root / "02-quality").glob("*.parquet")) == rows[5]["docs_kept"]
+    samples = s.details.samples
+    assert samples and {x["stage"] for x in samples} == {"02-quality"} and len(samples) <= 5
+    assert all("< 0.6000" in x["detail"] for x in samples)
+    page = report.write_report(s, tmp_path / "rep").read_text()
+    assert "signal quality.score" in page and "What if: 02-quality" in page
