@@ -1,13 +1,15 @@
 """The pipeline: one YAML file that names the stages in order, and the plan of tasks it turns into.
 
-A config is loaded with `yaml.safe_load` into dataclasses and checked up front, so that a typo fails with
-the file and key named, before anything runs. The plan turns every stage into steps of tasks, each task a
-plain `corpus-tool ...` command line; executors (local processes, Slurm arrays) only run command lines.
+A config is loaded (yamlfile.load: safe) into dataclasses and checked up front, so that a typo fails with
+the file and key named, before anything runs. Each stage's steps come from its declaration in
+corpus_tool/specs (StageSpec: the steps, what each reads and writes, how many tasks); the plan turns them
+into tasks, each a plain `corpus-tool ...` command line built here from the declared options (the one place
+task command lines are made). Executors (local processes, Slurm arrays) only run command lines.
 
     stage kind     steps                                             tasks
     shards         one step: `corpus-tool STAGE IN -o OUT`          num_shards (--shard-index i)
     command        one step: `corpus-tool STAGE ARGS -o OUT`         1 (train-lm, train-tokenizer, ...)
-    dedup          signatures (array over shards), pairs (array over band ranges),
+    steps          dedup: signatures (array over shards), pairs (array over band ranges),
                    clusters (1 task), filter (array over shards)
 
 Document stages write to numbered folders under the output root (01-ingest, 02-langid, ...), each the input
@@ -29,21 +31,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from corpus_tool import shards
+from corpus_tool import shards, specs, yamlfile
 from corpus_tool.errors import UsageError
+from corpus_tool.specs.base import BANDS, INPUTS, NONE, ONE, OUTPUT, WORK, Options, StageSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 STATE_DIR = ".pipeline"  # under the output root: the plan and the task records
 LOG_DIR = "logs"
 SLURM_DIR = "slurm"
 
-# Commands that run once over all their inputs rather than as an array over shards.
-COMMAND_STAGES = {"train-lm", "train-tokenizer", "train-quality", "perplexity-cutoffs", "merge"}
-INPUTS_AS_OPTIONS = {"train-quality"}  # command stages whose inputs are options (--positive/--negative)
-DEDUP_STEPS = ("signatures", "pairs", "clusters", "filter")
-KINDS = ("shards", "command", "dedup")
+KINDS = ("shards", "command", "steps")  # kind of a stage: from its StageSpec (corpus_tool/specs)
 
 
 # ------------------------------------------------------------------------------------------ config
@@ -72,7 +69,7 @@ class StageConfig:
 
     stage: str  # the corpus-tool subcommand: ingest, langid, ..., dedup, or a command such as train-lm
     name: str = ""  # unique step name (default: the stage)
-    kind: str = ""  # shards | command | dedup (default: from the stage)
+    kind: str = ""  # shards | command | steps (default: from the stage's declaration; for a stage not there)
     inputs: list[str] | None = None  # default: the previous document stage's output (or `input:`)
     output: str | None = None  # relative to the output root; default NN-name (models/name for commands)
     options: dict[str, Any] = field(default_factory=dict)  # command-line options, without dashes
@@ -89,10 +86,6 @@ class PipelineConfig:
     num_shards: int = 4
     workers: int = 2
     slurm: SlurmOptions = field(default_factory=SlurmOptions)
-
-
-def _where(path: Path, key: str) -> str:
-    return f"{path}: {key}"
 
 
 def _key(where: str, key: str) -> str:
@@ -140,12 +133,7 @@ def _build(cls: type, data: dict[str, Any], where: str):
 def load_config(path: str | Path) -> PipelineConfig:
     """Read and check a pipeline YAML file. Errors name the file and the key."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise UsageError(f"{path}: cannot read the pipeline config ({e.strerror or e})") from e
-    except yaml.YAMLError as e:
-        raise UsageError(f"{path}: not valid YAML ({e})") from e
+    raw = yamlfile.load(path, "pipeline config")
     if not isinstance(raw, dict):
         raise UsageError(f"{path}: a pipeline config is a mapping with input, output and stages")
     data = _check_keys(raw, PipelineConfig, f"{path}: ")
@@ -174,13 +162,13 @@ def load_config(path: str | Path) -> PipelineConfig:
             raise UsageError(f"{where}: missing key 'stage' (the corpus-tool command, e.g. langid)")
         sc = _build(StageConfig, fields, where)
         sc.name = sc.name or sc.stage
-        if not sc.kind:
-            sc.kind = "dedup" if sc.stage == "dedup" else "command" if sc.stage in COMMAND_STAGES else "shards"
+        spec = specs.STAGES.get(sc.stage)
+        sc.kind = {"dedup": "steps"}.get(sc.kind, sc.kind) or (spec.kind if spec else "shards")
         if sc.kind not in KINDS:
             raise UsageError(f"{where}.kind: {sc.kind!r} is not one of {', '.join(KINDS)}")
         if sc.inputs is not None and isinstance(sc.inputs, str):
             sc.inputs = [sc.inputs]
-        if sc.kind == "command" and not sc.inputs and sc.stage not in INPUTS_AS_OPTIONS:
+        if sc.kind == "command" and not sc.inputs and not (spec and spec.steps[0].reads == NONE):
             raise UsageError(f"{where}.inputs: a command stage ({sc.stage}) needs its inputs")
         stages.append(sc)
     names = [s.name for s in stages]
@@ -204,7 +192,7 @@ def corpus_tool_prefix() -> list[str]:
     return [sys.executable, "-m", "corpus_tool"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Step:
     """A list of tasks that can all run at once; it starts when the steps in `after` have finished."""
 
@@ -223,6 +211,7 @@ class Step:
     # Labels of the steps whose output this step reads (Slurm: afterok on their jobs). Config order is always
     # a valid order: a stage only reads stages before it.
     after: list[str] = field(default_factory=list)
+    overwritable: bool = True  # the command takes --overwrite (pipeline --overwrite passes it on)
 
     def task_args(self, index: int | str) -> list[str]:
         if not self.sharded:
@@ -313,38 +302,18 @@ def write_task_record(path: Path, args: list[str], seconds: float | None = None,
     shards.write_json_atomic(path, record)
 
 
-def available_commands() -> set[str]:
-    """corpus-tool subcommands that exist in this installation (a stage not yet written has none)."""
-    import typer
-
-    from corpus_tool.cli import app
-
-    group = typer.main.get_command(app)
-    names = set(group.commands)  # type: ignore[attr-defined]
-    return names
+def available_stages() -> set[str]:
+    """The pipeline stages this corpus-tool declares (corpus_tool/specs); a stage not yet written has none."""
+    return set(specs.STAGES)
 
 
-def _command_options(command: str) -> set[str] | None:
-    """Long option names (without dashes, underscores) a subcommand accepts, or None if unknown."""
-    import typer
-
-    from corpus_tool.cli import app
-
-    group = typer.main.get_command(app)
-    parts = command.split()
-    cmd = group.commands.get(parts[0])  # type: ignore[attr-defined]
-    for part in parts[1:]:
-        if cmd is None or not hasattr(cmd, "commands"):
-            return None
-        cmd = cmd.commands.get(part)
-    if cmd is None:
-        return None
-    names = set()
-    for param in cmd.params:
-        for opt in [*param.opts, *param.secondary_opts]:
-            if opt.startswith("--"):
-                names.add(opt[2:].replace("-", "_"))
-    return names
+def accepted_options(options: type[Options]) -> set[str]:
+    """The option names (underscores) a step's command takes: its declared options, the runner options it
+    shares, and no_NAME for a boolean --NAME/--no-NAME."""
+    names = set(options.names()) | set(options.shared)
+    flags = {f.name: f.metadata.get("flags") for f in (*options.fields(), *specs.RunOptions.fields())}
+    types = {**specs.RunOptions.types(), **options.types()}
+    return names | {f"no_{n}" for n in names if types.get(n) is bool and not flags.get(n)}
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
@@ -432,7 +401,7 @@ def make_plan(
     their output) are left out and listed in `plan.missing`; the next stage reads the last document stage."""
     root = config.output
     resolver = _Resolver(config, root)
-    available = available_commands() if available is None else available
+    available = available_stages() if available is None else available
     steps: list[Step] = []
     missing: list[str] = []
     previous_docs: Path | None = None  # output folder of the last document stage
@@ -449,7 +418,7 @@ def make_plan(
             number += 1
         resolver.used = set()
         try:
-            if sc.stage.split()[0] not in available:
+            if sc.stage not in available or sc.stage not in specs.STAGES:
                 if sc.kind != "command" and previous_docs is None and sc.inputs is None:
                     first_missing = first_missing or sc.name
                 raise _NeedsMissing(sc.stage)
@@ -483,8 +452,7 @@ def make_plan(
             doc_outputs.add(previous_docs)
     if overwrite:  # every task redoes its shards (and, with a new command line, is unfinished)
         for step in steps:
-            accepted = _command_options(step.command) if check_options else {"overwrite"}
-            if accepted is None or "overwrite" in accepted:
+            if step.overwritable:
                 step.args.append("--overwrite")
     return Plan(config, root, corpus_tool_prefix(), steps, missing)
 
@@ -523,121 +491,72 @@ def _stage_steps(
     num_shards: int | None,
     check_options: bool,
 ) -> list[Step]:
+    """The steps of one stage, from its declaration: each step's command line, task count and folders."""
+    spec = specs.STAGES[sc.stage]
     count = num_shards or sc.num_shards or config.num_shards
     slurm = config.slurm.merged(sc.slurm, f"{where}.slurm")
+    opts = dict(sc.options)
+    band_tasks = opts.pop("band_tasks", None) if any(s.tasks == BANDS for s in spec.steps) else None
+    work_opt = opts.pop("work", None) if spec.uses_work else None
     if sc.kind == "command":
         out = root / resolver.sub(sc.output or f"models/{sc.name}", f"{where}.output")
         inputs = [resolver.path(p, f"{where}.inputs") for p in sc.inputs or []]
-        accepted = _command_options(sc.stage) if check_options else None
-        args = [
-            *sc.stage.split(),
-            *inputs,
-            "-o",
-            str(out),
-            *option_args(sc.options, resolver, f"{where}.options", accepted),
-        ]
-        return [Step(sc.name, sc.name, sc.stage, args, 1, False, out, slurm)]
-
-    out = root / resolver.sub(sc.output or f"{number:02d}-{sc.name}", f"{where}.output")
-    shard_input: Path | None = None
-    if sc.inputs is not None:
-        inputs = [resolver.path(p, f"{where}.inputs") for p in sc.inputs]
-        if len(inputs) == 1 and Path(inputs[0]) in doc_outputs:
-            shard_input = Path(inputs[0])
-    elif previous_docs is not None:
-        inputs, shard_input = [str(previous_docs)], previous_docs
+        label, shard_input = sc.name, None
     else:
-        inputs = [resolver.path(p, f"{config.path}: input") for p in config.input]
-    label = out.name if out.parent == root else f"{number:02d}-{sc.name}"
-    if sc.kind == "shards":
-        accepted = _command_options(sc.stage) if check_options else None
-        args = [
-            *sc.stage.split(),
-            *inputs,
-            "-o",
-            str(out),
-            *option_args(sc.options, resolver, f"{where}.options", accepted),
-        ]
-        return [Step(label, sc.name, sc.stage, args, count, True, out, slurm, shard_input, True)]
-    return _dedup_steps(sc, where, label, inputs, shard_input, out, count, slurm, resolver, check_options)
-
-
-def _dedup_steps(
-    sc: StageConfig,
-    where: str,
-    label: str,
-    inputs: list[str],
-    shard_input: Path | None,
-    out: Path,
-    count: int,
-    slurm: SlurmOptions,
-    resolver: _Resolver,
-    check_options: bool,
-) -> list[Step]:
-    """dedup as four steps. `options` holds per-step mappings (signatures:, pairs:, clusters:, filter:) and
-    `band_tasks` (array size of the pairs step; default num_shards); plain keys go to the signatures step."""
-    opts = dict(sc.options)
-    band_tasks = opts.pop("band_tasks", None) or count
-    work_opt = opts.pop("work", None)
-    work = (
-        Path(resolver.path(str(work_opt), f"{where}.options.work")) if work_opt else out.with_name(out.name + "-work")
-    )
-    per_step: dict[str, dict[str, Any]] = {s: {} for s in DEDUP_STEPS}
-    for key, value in opts.items():
-        if key in DEDUP_STEPS:
-            if not isinstance(value, dict):
-                raise UsageError(f"{where}.options.{key}: expected a mapping of that step's options")
-            per_step[key].update(value)
+        out = root / resolver.sub(sc.output or f"{number:02d}-{sc.name}", f"{where}.output")
+        shard_input = None
+        if sc.inputs is not None:
+            inputs = [resolver.path(p, f"{where}.inputs") for p in sc.inputs]
+            if len(inputs) == 1 and Path(inputs[0]) in doc_outputs:
+                shard_input = Path(inputs[0])
+        elif previous_docs is not None:
+            inputs, shard_input = [str(previous_docs)], previous_docs
         else:
-            per_step["signatures"][key] = value
+            inputs = [resolver.path(p, f"{config.path}: input") for p in config.input]
+        label = out.name if out.parent == root else f"{number:02d}-{sc.name}"
+    work = (Path(resolver.path(str(work_opt), f"{where}.options.work")) if work_opt
+            else out.with_name(out.name + "-work"))
+    per_step = _options_per_step(spec, opts, f"{where}.options", check_options)
+    folders = {INPUTS: inputs, WORK: [str(work)], OUTPUT: [str(out)], NONE: []}
+    steps = []
+    for step_spec, options in zip(spec.steps, per_step, strict=True):
+        accepted = accepted_options(step_spec.options) if check_options else None
+        args = [*step_spec.command.split(), *folders[step_spec.reads]]
+        if step_spec.passes_work:
+            args += ["--work", str(work)]
+        if step_spec.writes:
+            args += ["-o", folders[step_spec.writes][0]]
+        step_where = f"{where}.options" + (f".{_step_key(step_spec)}" if len(spec.steps) > 1 else "")
+        args += option_args(options, resolver, step_where, accepted)
+        tasks = {ONE: 1, BANDS: int(band_tasks or count)}.get(step_spec.tasks, count)
+        steps.append(Step(
+            label=label + step_spec.suffix, stage=sc.name, command=step_spec.command, args=args, count=tasks,
+            sharded=step_spec.tasks != ONE, output=Path(folders[step_spec.writes or step_spec.reads][0]),
+            slurm=slurm, shard_input=shard_input if step_spec.reads == INPUTS and step_spec.documents else None,
+            documents=step_spec.documents, overwritable="overwrite" in step_spec.options.shared,
+        ))
+    return steps
 
-    def extra(step: str) -> list[str]:
-        accepted = _command_options(f"dedup {step}") if check_options else None
-        return option_args(per_step[step], resolver, f"{where}.options.{step}", accepted)
 
-    sig_slurm = slurm
-    return [
-        Step(
-            f"{label}-signatures",
-            sc.name,
-            "dedup signatures",
-            ["dedup", "signatures", *inputs, "-o", str(work), *extra("signatures")],
-            count,
-            True,
-            work,
-            sig_slurm,
-            None,
-        ),
-        Step(
-            f"{label}-pairs",
-            sc.name,
-            "dedup pairs",
-            ["dedup", "pairs", str(work), *extra("pairs")],
-            int(band_tasks),
-            True,
-            work,
-            slurm,
-        ),
-        Step(
-            f"{label}-clusters",
-            sc.name,
-            "dedup clusters",
-            ["dedup", "clusters", str(work), *extra("clusters")],
-            1,
-            False,
-            work,
-            slurm,
-        ),
-        Step(
-            f"{label}-filter",
-            sc.name,
-            "dedup filter",
-            ["dedup", "filter", *inputs, "--work", str(work), "-o", str(out), *extra("filter")],
-            count,
-            True,
-            out,
-            slurm,
-            shard_input,
-            True,
-        ),
-    ]
+def _step_key(step) -> str:
+    return step.command.split()[-1]
+
+
+def _options_per_step(spec: StageSpec, opts: dict[str, Any], where: str, check: bool) -> list[dict[str, Any]]:
+    """A stage's `options:` split among its steps. A multi-step stage (dedup) may hold one mapping per step
+    (signatures:, pairs:, ...); a plain key goes to every step that declares it (an unknown one fails in
+    the first step's check)."""
+    if len(spec.steps) == 1:
+        return [opts]
+    out: list[dict[str, Any]] = [{} for _ in spec.steps]
+    keys = [_step_key(s) for s in spec.steps]
+    for key, value in opts.items():
+        if key in keys:
+            if not isinstance(value, dict):
+                raise UsageError(f"{where}.{key}: expected a mapping of that step's options")
+            out[keys.index(key)].update(value)
+            continue
+        takers = [i for i, s in enumerate(spec.steps) if str(key).replace("-", "_") in accepted_options(s.options)]
+        for i in takers or ([0] if check else []):
+            out[i][key] = value
+    return out

@@ -182,7 +182,8 @@ def collect(label: str, stage: str, manifests: dict[str, dict], kept_files: list
     """Add one stage's samples, signals, thresholds and what-if tables to `details`."""
     details.samples.extend(rejected_samples(label, rejected_files))
     signal_series(label, kept_files + rejected_files, details.signals)
-    config = next((m.get("config") for m in manifests.values() if isinstance(m.get("config"), dict)), None) or {}
+    first = next(iter(manifests.values()), {})  # options (config) and what they resolved to (cut-offs, rules)
+    config = {**(first.get("config") or {}), **(first.get("resolved") or {})}
     for name, lines in stage_thresholds(stage, config).items():
         details.thresholds.setdefault(name, []).extend((f"{label} {what}", v) for what, v in lines)
     files = kept_files + rejected_files

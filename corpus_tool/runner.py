@@ -178,6 +178,7 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
         "shard": name,
         "tool_version": __version__,
         "config": stage.config(),
+        "resolved": stage.resolved(),
         "inputs": [shards.describe_file(p) for p in shard.paths if p != shards.STDIN],
         "outputs": {
             "kept": [shards.describe_file(p) for p in kept_files],

@@ -119,7 +119,3 @@ def replace_column(batch: pa.RecordBatch, name: str, values: pa.Array | list) ->
     if arr.type != field.type:
         arr = arr.cast(field.type)
     return batch.set_column(i, field, arr)
-
-
-def empty_documents() -> pa.RecordBatch:
-    return _empty_batch(DOCUMENT_SCHEMA)

@@ -55,23 +55,32 @@ def expand_inputs(inputs: list[str], suffixes: tuple[str, ...] = (PARQUET_SUFFIX
     """Files named by `inputs`: files as given, globs expanded, directories listed (not recursively for
     Parquet; hidden files and our `rejected/`, `manifests/` folders are never inputs). Sorted, unique."""
     found: list[str] = []
+    for item in expand_globs(inputs):
+        found.extend(_list_dir(Path(item), suffixes) if os.path.isdir(item) else [str(Path(item))])
+    return _unique(found)
+
+
+def expand_globs(inputs: list[str]) -> list[str]:
+    """Inputs as given, globs expanded (sorted), each checked to exist; directories stay directories.
+    The one place a glob is expanded (Parquet inputs above, ingest's raw inputs too)."""
+    out: list[str] = []
     for item in inputs:
         if item == STDIN:
-            found.append(STDIN)
+            out.append(item)
             continue
         matches = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
         if not matches:
             raise UsageError(f"{item}: no file matches this pattern")
         for m in matches:
-            p = Path(m)
-            if p.is_dir():
-                found.extend(_list_dir(p, suffixes))
-            elif p.exists():
-                found.append(str(p))
-            else:
+            if not os.path.exists(m):
                 raise UsageError(f"{m}: no such file or directory")
+            out.append(m)
+    return _unique(out)
+
+
+def _unique(items: list[str]) -> list[str]:
     seen: set[str] = set()
-    return [f for f in found if not (f in seen or seen.add(f))]
+    return [f for f in items if not (f in seen or seen.add(f))]
 
 
 def _list_dir(directory: Path, suffixes: tuple[str, ...]) -> list[str]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 import pyarrow as pa
 
 from corpus_tool import schema, shards
 from corpus_tool.shards import InputShard
+
+if TYPE_CHECKING:
+    from corpus_tool.specs.base import Options
 
 
 class Sink(Protocol):
@@ -56,10 +59,16 @@ class Stage:
 
     def __init__(self) -> None:
         self.counters: Counter[str] = Counter()  # stage-specific statistics, reset per shard
+        self.options: Options | None = None  # set by Options.build: the declared options it was made from
 
     # -- configuration ----------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
-        """The settings that decide the output; recorded in every manifest."""
+        """The manifest's `config`: the declared options (corpus_tool/specs), by name."""
+        return self.options.to_config() if self.options is not None else {}
+
+    def resolved(self) -> dict[str, Any]:
+        """The manifest's `resolved`: what the options came to, where that decides the output too (the
+        model file a default names, a rule list, a tokenizer's digest)."""
         return {}
 
     # -- inputs -------------------------------------------------------------------------------------
@@ -111,6 +120,3 @@ class Stage:
         rej_reasons = [reasons[i] or "rejected" for i in rej_idx]
         rej_details = [details[i] for i in rej_idx] if details is not None else [None] * len(rej_idx)
         return kept, schema.with_reasons(rejected_rows, self.name, rej_reasons, rej_details)
-
-    def reject_none(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
-        return batch, schema.with_reasons(batch.slice(0, 0), self.name, [], [])

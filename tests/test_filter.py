@@ -275,7 +275,7 @@ def test_cli_filter_writes_reasons_and_manifest_stats(tmp_path, run_cli):
     assert manifest["rejected_by_reason"] == {"boilerplate_lines": 1, "char_run": 1, "gambling_words": 1}
     assert manifest["stats"]["rejected.char_run"] == 1
     assert manifest["stats"]["lines_removed.boilerplate_lines"] == 2
-    assert [r["name"] for r in manifest["config"]["rules"]][0] == "length"
+    assert [r["name"] for r in manifest["resolved"]["rules"]][0] == "length"
 
 
 def test_cli_custom_rules_and_bad_rules(tmp_path, run_cli):

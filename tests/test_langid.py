@@ -188,7 +188,7 @@ def test_cli_langid_shard(tmp_path, run_cli):
     m = json.loads((out / "manifests" / "s0.json").read_text())
     assert m["docs"] == {"in": len(texts), "kept": len(kept), "rejected": len(texts) - len(kept)}
     assert m["rejected_by_reason"] == {"lang_ja": 4, "lang_ko": 3, "too_short": 1, "low_confidence": 1}
-    assert m["config"]["langs"] == ["zh"] and m["config"]["threshold"] == 0.5
+    assert m["resolved"]["langs"] == ["zh"] and m["config"]["threshold"] == 0.5
 
 
 def test_cli_bad_model_path_names_the_file(tmp_path, run_cli):
@@ -213,4 +213,4 @@ def test_cli_config_file_sets_langs_and_threshold(tmp_path, run_cli):
     run_cli("langid", str(inp), "-o", str(out), "-c", str(cfg))
     assert [r["lang"] for r in pq.read_table(out / "s0.parquet").to_pylist()] == ["zh", "en"]
     m = json.loads((out / "manifests" / "s0.json").read_text())
-    assert m["config"]["langs"] == ["zh", "en"] and m["config"]["threshold"] == 0.6
+    assert m["resolved"]["langs"] == ["zh", "en"] and m["config"]["threshold"] == 0.6

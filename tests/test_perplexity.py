@@ -146,7 +146,7 @@ def test_cli_train_cutoffs_and_filter(tmp_path, run_cli):
     assert {"d6", "d7", "d8"} <= {k for k, v in reasons.items() if v == "ppl_tail"}
     assert reasons["d9"] == "ppl_no_text"
     manifest = json.loads((out / "manifests" / "s.json").read_text())
-    assert manifest["config"]["tokenizer"] == "char"
+    assert manifest["resolved"]["tokenizer"] == "char"
 
     out2 = tmp_path / "max"
     run_cli("perplexity", str(inp), "-o", str(out2), "--model", str(model))

@@ -176,7 +176,7 @@ def test_quality_agrees_across_1_2_and_3_array_tasks(trained, tmp_path, option):
         assert {r["reason"] for r in rej} <= {"low_quality"} and all("quality_score" in r["reason_detail"]
                                                                       for r in rej)
         results.append(({r["id"]: r["quality_score"] for r in kept}, sorted(r["id"] for r in rej)))
-        configs = {json.loads(m.read_text())["config"]["cutoff"] for m in (tmp_path / f"out{tasks}" /
+        configs = {json.loads(m.read_text())["resolved"]["cutoff"] for m in (tmp_path / f"out{tasks}" /
                                                                            "manifests").glob("*.json")}
         assert len(configs) == 1  # every task used one cut-off
     assert results[0] == results[1] == results[2]
@@ -208,7 +208,7 @@ def test_cli_train_quality_and_quality(trained, tmp_path, run_cli):
     out = tmp_path / "out"
     run_cli("quality", str(inp), "-o", str(out), "--model", str(model), "--keep-top", "0.5")
     manifest = json.loads((out / "manifests" / "part-0.json").read_text())
-    assert manifest["config"]["keep_top"] == 0.5 and manifest["config"]["cutoff"] is not None
+    assert manifest["config"]["keep_top"] == 0.5 and manifest["resolved"]["cutoff"] is not None
     bad = run_cli("quality", str(inp), "-o", str(tmp_path / "x"), "--model", str(tmp_path), check=False)
     assert bad.returncode == 2 and b"not a quality model directory" in bad.stderr
 

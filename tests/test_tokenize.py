@@ -231,7 +231,7 @@ def test_tokenize_cli_writes_exact_ids_rejects_empty_and_reports_stats(tok_path,
         for b in hist:
             assert b["documents"] == sum(1 for n in lengths if b["from"] <= n <= b["to"]) > 0
             assert b["to"] == 2 * b["from"] - 1
-        assert manifest["config"]["eod"] == eod and manifest["config"]["dtype"] == "uint16"
+        assert manifest["resolved"]["eod"] == eod and manifest["resolved"]["dtype"] == "uint16"
         assert [f["path"] for f in manifest["outputs"]["kept"]] == [
             str(out / f"{name}.bin"),
             str(out / f"{name}.idx"),
@@ -402,6 +402,6 @@ def test_eod_from_tokenizer_config_eos_token(tmp_path, corpus, run_cli):
     run_cli("tokenize", str(inp), "-o", str(tmp_path / "o"), "--tokenizer", str(model))
     manifest = json.loads((tmp_path / "o" / "manifests" / "s2.json").read_text())
     im_end = tok.token_to_id("<|im_end|>")
-    assert (manifest["config"]["eod"], manifest["config"]["eod_token"]) == (im_end, "<|im_end|>")
+    assert (manifest["resolved"]["eod"], manifest["resolved"]["eod_token"]) == (im_end, "<|im_end|>")
     ds = megatron.MegatronDataset(tmp_path / "o" / "s2")
     assert all(ds[i].tolist()[-1] == im_end for i in range(len(ds)))

@@ -6,17 +6,8 @@ from typing import Annotated
 
 import typer
 
-from corpus_tool.commands.common import (
-    BatchSize,
-    Config,
-    NumShards,
-    Overwrite,
-    Rejected,
-    ShardIndex,
-    report,
-    resolve,
-    run_kwargs,
-)
+from corpus_tool.commands.common import Call, inputs_arg, output_opt, param, report, stage_command
+from corpus_tool.specs.filter import FilterOptions
 
 EPILOG = """\b
 Examples:
@@ -32,49 +23,30 @@ column; per-rule counts are in OUT/manifests/*.json under stats.
 Rules, defaults and their sources: docs/filter.md."""
 
 
+SHOW_RULES = Annotated[bool, typer.Option("--show-rules", help="Print the rule file in use (the default rules "
+                                                               "unless --rules) and exit.")]
+
+
+def run(call: Call) -> None:
+    """Judge every document with the rules in order: the first failing rule rejects it; cleaning rules
+    remove boilerplate lines first and say so in `cleaned`."""
+    from pathlib import Path
+
+    from corpus_tool.errors import UsageError
+    from corpus_tool.runner import run_stage
+    from corpus_tool.stages.filter import FilterStage, default_rules_path
+
+    if call.params["show_rules"]:
+        src = Path(call.options.rules) if call.options.rules else default_rules_path()
+        typer.echo(src.read_text(encoding="utf-8"), nl=False)
+        return
+    if not call.inputs or not call.output:
+        raise UsageError("filter needs INPUT... and -o OUTPUT (see corpus-tool filter --help)")
+    stage = call.options.build(FilterStage)
+    report(run_stage(stage, call.inputs, call.output, **call.run.runner_kwargs()))
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("filter", epilog=EPILOG, short_help="Heuristic quality rules (rules/*.yaml).")
-    def filter_(
-        ctx: typer.Context,
-        inputs: Annotated[
-            list[str] | None,
-            typer.Argument(help="Input shards: Parquet files, globs or directories; '-' reads JSONL from "
-                                "stdin.", show_default=False),
-        ] = None,
-        output: Annotated[
-            str | None, typer.Option("-o", "--output", help="Output directory ('-' writes kept documents as "
-                                                            "JSONL to stdout).")
-        ] = None,
-        rules: Annotated[
-            str | None,
-            typer.Option(help="A YAML rule file (default: the packaged rules/zh_web.yaml). Word-list paths "
-                              "in it are relative to the file."),
-        ] = None,
-        show_rules: Annotated[
-            bool, typer.Option("--show-rules", help="Print the rule file in use (the default rules unless "
-                                                    "--rules) and exit.")
-        ] = False,
-        shard_index: ShardIndex = None,
-        num_shards: NumShards = None,
-        overwrite: Overwrite = False,
-        batch_size: BatchSize = 512,
-        rejected: Rejected = None,
-        config: Config = None,
-    ) -> None:
-        """Judge every document with the rules in order: the first failing rule rejects it; cleaning rules
-        remove boilerplate lines first and say so in `cleaned`."""
-        from pathlib import Path
-
-        from corpus_tool.errors import UsageError
-        from corpus_tool.runner import run_stage
-        from corpus_tool.stages.filter import FilterStage, default_rules_path
-
-        p = resolve(ctx, "filter")
-        if p["show_rules"]:
-            src = Path(p["rules"]) if p["rules"] else default_rules_path()
-            typer.echo(src.read_text(encoding="utf-8"), nl=False)
-            return
-        if not p["inputs"] or not p["output"]:
-            raise UsageError("filter needs INPUT... and -o OUTPUT (see corpus-tool filter --help)")
-        stage = FilterStage(p["rules"])
-        report(run_stage(stage, p["inputs"], p["output"], **run_kwargs(p)))
+    stage_command(app, FilterOptions, run, io=[inputs_arg(required=False), output_opt(required=False)],
+                  extra=[param("show_rules", SHOW_RULES, False)], epilog=EPILOG,
+                  short_help="Heuristic quality rules (rules/*.yaml).")

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
 
 import typer
 
-from corpus_tool.commands.common import (
-    BatchSize,
-    Config,
-    Inputs,
-    NumShards,
-    Output,
-    Overwrite,
-    Rejected,
-    ShardIndex,
-    report,
-    resolve,
-    run_kwargs,
-)
+from corpus_tool.commands.common import Call, inputs_arg, output_opt, report, stage_command
+from corpus_tool.specs.perplexity import CutoffOptions, PerplexityOptions, TrainLmOptions
 
 PPL_EPILOG = """\b
 Examples:
@@ -57,104 +45,53 @@ model.json (tokenizer, order, data). Needs KenLM's lmplz and build_binary:
 `make install` or `bash scripts/build_kenlm.sh .venv` builds them."""
 
 
+def perplexity(call: Call) -> None:
+    """Score every document with a KenLM model (ppl), bucket it head/middle/tail with --cutoffs, and
+    reject documents above --max-ppl or in --drop-buckets."""
+    from corpus_tool.runner import run_stage
+    from corpus_tool.stages.perplexity import PerplexityStage
+
+    stage = call.options.build(PerplexityStage)
+    report(run_stage(stage, call.inputs, call.output, **call.run.runner_kwargs()))
+
+
+def perplexity_cutoffs(call: Call) -> None:
+    """Compute perplexity cut-offs as percentiles of a sample of documents."""
+    from pathlib import Path
+
+    from corpus_tool import shards
+    from corpus_tool.stages.perplexity import compute_cutoffs
+
+    o = call.options
+    result = compute_cutoffs(call.inputs, o.model, sample=o.sample, head_pct=o.head_pct, tail_pct=o.tail_pct,
+                             seed=o.seed)
+    if call.output == "-":
+        print(json.dumps(result, indent=2))
+    else:
+        out = Path(call.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shards.write_json_atomic(out, result)
+    print(f"perplexity-cutoffs: {result['documents_scored']} docs scored; head < {result['head']:.1f}, "
+          f"tail >= {result['tail']:.1f}", file=sys.stderr)
+
+
+def train_lm(call: Call) -> None:
+    """Train a KenLM n-gram model on reference text and save it with its tokenization."""
+    from corpus_tool.stages.train_lm import train_lm
+
+    meta = train_lm(call.inputs, call.output, **call.options.stage_kwargs())
+    print(f"train-lm: {call.output}: {meta['order']}-gram {meta['tokenizer']} model from "
+          f"{meta['documents']:,} docs, {meta['tokens']:,} tokens in {meta['seconds']} s",
+          file=sys.stderr)
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("perplexity", epilog=PPL_EPILOG, short_help="KenLM perplexity: ppl, buckets, cut-offs.")
-    def perplexity(
-        ctx: typer.Context,
-        inputs: Inputs,
-        output: Output,
-        model: Annotated[str, typer.Option(help="A model directory from train-lm (model.bin + model.json).")],
-        max_ppl: Annotated[
-            float | None, typer.Option(help="Reject documents with a perplexity above this.", min=0.0)
-        ] = None,
-        cutoffs: Annotated[
-            str | None, typer.Option(help="A cut-off file from perplexity-cutoffs: fills ppl_bucket.")
-        ] = None,
-        drop_buckets: Annotated[
-            str, typer.Option(help="Comma-separated buckets to reject (e.g. tail); needs --cutoffs.")
-        ] = "",
-        annotate: Annotated[bool, typer.Option("--annotate", help="Keep every document; record ppl in `signals` "
-                                                "and `perplexity` in `flags` where it would reject.")] = False,
-        shard_index: ShardIndex = None,
-        num_shards: NumShards = None,
-        overwrite: Overwrite = False,
-        batch_size: BatchSize = 512,
-        rejected: Rejected = None,
-        config: Config = None,
-    ) -> None:
-        """Score every document with a KenLM model (ppl), bucket it head/middle/tail with --cutoffs, and
-        reject documents above --max-ppl or in --drop-buckets."""
-        from corpus_tool.runner import run_stage
-        from corpus_tool.stages.perplexity import PerplexityStage
-
-        p = resolve(ctx, "perplexity")
-        drop = p["drop_buckets"]
-        drop_list = drop if isinstance(drop, list) else [b.strip() for b in str(drop or "").split(",")]
-        stage = PerplexityStage(p["model"], max_ppl=p["max_ppl"], cutoffs=p["cutoffs"],
-                                drop_buckets=[b for b in drop_list if b], annotate=bool(p["annotate"]))
-        report(run_stage(stage, p["inputs"], p["output"], **run_kwargs(p)))
-
-    @app.command("perplexity-cutoffs", epilog=CUTOFF_EPILOG,
-                 short_help="Percentile cut-offs for head/middle/tail buckets.")
-    def perplexity_cutoffs(
-        ctx: typer.Context,
-        inputs: Inputs,
-        model: Annotated[str, typer.Option(help="A model directory from train-lm.")],
-        output: Annotated[str, typer.Option("-o", "--output", help="The JSON file to write ('-': stdout).")],
-        sample: Annotated[int, typer.Option(help="Documents sampled (uniform reservoir, seeded).",
-                                            min=1)] = 10000,
-        head_pct: Annotated[float, typer.Option(help="head = perplexity below this percentile (cc_net: "
-                                                     "30).")] = 30.0,
-        tail_pct: Annotated[float, typer.Option(help="tail = perplexity at or above this percentile "
-                                                     "(cc_net: 60).")] = 60.0,
-        seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
-        config: Config = None,
-    ) -> None:
-        """Compute perplexity cut-offs as percentiles of a sample of documents."""
-        from pathlib import Path
-
-        from corpus_tool import shards
-        from corpus_tool.stages.perplexity import compute_cutoffs
-
-        p = resolve(ctx, "perplexity-cutoffs")
-        result = compute_cutoffs(p["inputs"], p["model"], sample=int(p["sample"]),
-                                 head_pct=float(p["head_pct"]), tail_pct=float(p["tail_pct"]),
-                                 seed=int(p["seed"]))
-        if p["output"] == "-":
-            print(json.dumps(result, indent=2))
-        else:
-            out = Path(p["output"])
-            out.parent.mkdir(parents=True, exist_ok=True)
-            shards.write_json_atomic(out, result)
-        print(f"perplexity-cutoffs: {result['documents_scored']} docs scored; head < {result['head']:.1f}, "
-              f"tail >= {result['tail']:.1f}", file=sys.stderr)
-
-    @app.command("train-lm", epilog=TRAIN_EPILOG, short_help="Train a KenLM model (lmplz + build_binary).")
-    def train_lm_cmd(
-        ctx: typer.Context,
-        inputs: Annotated[list[str], typer.Argument(help="Text files, Parquet shards or directories.",
-                                                    show_default=False)],
-        output: Annotated[str, typer.Option("-o", "--output", help="The model directory to write.")],
-        order: Annotated[int, typer.Option(help="n-gram order (lmplz -o).", min=2, max=9)] = 5,
-        tokenizer: Annotated[str, typer.Option(help="char (default: faster, separates as well) or jieba.")]
-        = "char",
-        memory: Annotated[str, typer.Option(help="lmplz sort memory (-S), e.g. 512M, 4G or 20%.")] = "512M",
-        temp_dir: Annotated[str | None, typer.Option(help="lmplz temporary files (-T); default: beside the "
-                                                          "output.")] = None,
-        prune: Annotated[str | None, typer.Option(help="lmplz --prune counts per order, e.g. '0 1 1'.")] \
-            = None,
-        discount_fallback: Annotated[bool, typer.Option(
-            help="Pass --discount_fallback (needed on small corpora; used only when the estimate fails).")] \
-            = True,
-        config: Config = None,
-    ) -> None:
-        """Train a KenLM n-gram model on reference text and save it with its tokenization."""
-        from corpus_tool.stages.train_lm import train_lm
-
-        p = resolve(ctx, "train-lm")
-        meta = train_lm(p["inputs"], p["output"], order=int(p["order"]), tokenizer=str(p["tokenizer"]),
-                        memory=str(p["memory"]), temp_dir=p["temp_dir"], prune=p["prune"],
-                        discount_fallback=bool(p["discount_fallback"]))
-        print(f"train-lm: {p['output']}: {meta['order']}-gram {meta['tokenizer']} model from "
-              f"{meta['documents']:,} docs, {meta['tokens']:,} tokens in {meta['seconds']} s",
-              file=sys.stderr)
+    stage_command(app, PerplexityOptions, perplexity, epilog=PPL_EPILOG,
+                  short_help="KenLM perplexity: ppl, buckets, cut-offs.")
+    stage_command(app, CutoffOptions, perplexity_cutoffs, epilog=CUTOFF_EPILOG,
+                  io=[inputs_arg(), output_opt("The JSON file to write ('-': stdout).")],
+                  short_help="Percentile cut-offs for head/middle/tail buckets.")
+    stage_command(app, TrainLmOptions, train_lm, epilog=TRAIN_EPILOG,
+                  io=[inputs_arg("Text files, Parquet shards or directories."),
+                      output_opt("The model directory to write.")],
+                  short_help="Train a KenLM model (lmplz + build_binary).")

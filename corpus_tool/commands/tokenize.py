@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
 
 import typer
 
-from corpus_tool.commands.common import (
-    BatchSize,
-    Config,
-    Inputs,
-    NumShards,
-    Output,
-    Overwrite,
-    Rejected,
-    ShardIndex,
-    report,
-    resolve,
-    run_kwargs,
-)
+from corpus_tool.commands.common import Call, inputs_arg, output_opt, stage_command
+from corpus_tool.specs.tokenize import MergeOptions, TokenizeOptions, TrainTokenizerOptions
 
 TOKENIZE_EPILOG = (
     "Examples:\n\n"
@@ -55,158 +43,65 @@ def _set_threads(threads: int) -> None:
         os.environ["RAYON_RS_NUM_CPUS"] = str(threads)
 
 
+def tokenize(call: Call) -> None:
+    """Encode document shards into token datasets (Megatron .bin/.idx by default)."""
+    _set_threads(call.options.threads)
+    from corpus_tool.commands.common import report
+    from corpus_tool.runner import run_stage
+    from corpus_tool.stages.tokenize import TokenizeStage
+
+    stage = call.options.build(TokenizeStage)
+    summary = run_stage(stage, call.inputs, call.output, **call.run.runner_kwargs())
+    t = stage.totals
+    if t["tokens"]:
+        summary.extra["tokens"] = f"{t['tokens']:,}"
+        summary.extra["chars/token"] = f"{t['chars'] / max(t['text_tokens'], 1):.3f}"
+        summary.extra["tokens/doc"] = f"{t['tokens'] / max(t['documents'], 1):.1f}"
+        summary.extra["encoder"] = stage.encoder.backend
+    report(summary)
+
+
+def merge(call: Call) -> None:
+    """Concatenate Megatron .bin/.idx datasets into one, document indices shifted."""
+    from corpus_tool.errors import OutputError
+    from corpus_tool.stages.tokenize import megatron
+    from corpus_tool.stages.tokenize.merge import find_prefixes
+
+    output = call.output
+    prefixes = find_prefixes(call.inputs)
+    out_files = (megatron.bin_path(output), megatron.idx_path(output))
+    if any(f.exists() for f in out_files) and not call.run.overwrite:
+        raise OutputError(f"{out_files[0]} or {out_files[1]} exists; pass --overwrite to replace it")
+    if any(str(megatron.bin_path(p).resolve()) == str(out_files[0].resolve()) for p in prefixes):
+        raise OutputError(f"{output}: the output is one of the inputs")
+    result = megatron.merge(prefixes, output)
+    print(
+        f"merge: {len(prefixes)} dataset(s) -> {result.prefix}.bin/.idx; {result.documents:,} documents, "
+        f"{result.tokens:,} tokens, dtype {result.dtype.name}",
+        file=sys.stderr,
+    )
+
+
+def train_tokenizer(call: Call) -> None:
+    """Train a byte-level BPE tokenizer (with an EOD token) on shards or text files."""
+    from corpus_tool.stages.tokenize.train_tokenizer import train_bpe
+
+    result = train_bpe(call.inputs, call.output, **call.options.stage_kwargs(), overwrite=call.run.overwrite)
+    print(
+        f"train-tokenizer: {result.path}; vocabulary {result.vocab_size:,}, EOD {call.options.eod_token} = "
+        f"{result.eod_id}; trained on {result.documents:,} texts, {result.characters:,} characters",
+        file=sys.stderr,
+    )
+
+
 def register(app: typer.Typer) -> None:
-    @app.command(
-        "tokenize",
-        epilog=TOKENIZE_EPILOG,
-        help="Encode document shards into token datasets (Megatron .bin/.idx by default).",
-    )
-    def tokenize(
-        ctx: typer.Context,
-        inputs: Inputs,
-        output: Output,
-        tokenizer: Annotated[
-            str, typer.Option(help="A Hugging Face tokenizer.json, or a directory holding one.")
-        ],
-        eod: Annotated[
-            int | None,
-            typer.Option(
-                help="End-of-document token id; default: the tokenizer's "
-                "<|endoftext|>, </s>, <eos>, ... token."
-            ),
-        ] = None,
-        no_eod: Annotated[
-            bool, typer.Option("--no-eod", help="Do not append an EOD token to documents.")
-        ] = False,
-        format: Annotated[
-            str,
-            typer.Option(
-                "--format",
-                help="megatron (.bin/.idx) or flat (.tokens + .tokens.index, nanoGPT/datatrove style).",
-            ),
-        ] = "megatron",
-        backend: Annotated[
-            str,
-            typer.Option(help="auto (gigatoken where it supports the tokenizer, else HF), gigatoken, or hf."),
-        ] = "auto",
-        threads: Annotated[
-            int, typer.Option(min=0, help="Encoder threads; 0 = every core this process may use, 1 = none.")
-        ] = 0,
-        verify_fraction: Annotated[
-            float,
-            typer.Option(
-                min=0.0,
-                max=1.0,
-                help="Share of each batch also encoded with HF tokenizers and compared (fast path).",
-            ),
-        ] = 0.01,
-        shard_index: ShardIndex = None,
-        num_shards: NumShards = None,
-        overwrite: Overwrite = False,
-        batch_size: BatchSize = 1024,
-        rejected: Rejected = None,
-        config: Config = None,
-    ) -> None:
-        params = resolve(ctx, "tokenize")
-        _set_threads(int(params["threads"]))
-        from corpus_tool.runner import run_stage
-        from corpus_tool.stages.tokenize import TokenizeStage
-
-        stage = TokenizeStage(
-            params["tokenizer"],
-            eod=params["eod"],
-            append_eod=not params["no_eod"],
-            fmt=params["format"],
-            backend=params["backend"],
-            threads=int(params["threads"]),
-            verify_fraction=float(params["verify_fraction"]),
-        )
-        summary = run_stage(stage, params["inputs"], params["output"], **run_kwargs(params))
-        t = stage.totals
-        if t["tokens"]:
-            summary.extra["tokens"] = f"{t['tokens']:,}"
-            summary.extra["chars/token"] = f"{t['chars'] / max(t['text_tokens'], 1):.3f}"
-            summary.extra["tokens/doc"] = f"{t['tokens'] / max(t['documents'], 1):.1f}"
-            summary.extra["encoder"] = stage.encoder.backend
-        report(summary)
-
-    @app.command(
-        "merge",
-        epilog=MERGE_EPILOG,
-        help="Concatenate Megatron .bin/.idx datasets into one, document indices shifted.",
-    )
-    def merge_cmd(
-        inputs: Annotated[
-            list[str],
-            typer.Argument(help="Dataset prefixes, .bin/.idx files, or directories.", show_default=False),
-        ],
-        output: Annotated[
-            str, typer.Option("-o", "--output", help="Output prefix: writes PREFIX.bin and PREFIX.idx.")
-        ],
-        overwrite: Overwrite = False,
-    ) -> None:
-        from corpus_tool.errors import OutputError
-        from corpus_tool.stages.tokenize import megatron
-        from corpus_tool.stages.tokenize.merge import find_prefixes
-
-        prefixes = find_prefixes(inputs)
-        out_files = (megatron.bin_path(output), megatron.idx_path(output))
-        if any(f.exists() for f in out_files) and not overwrite:
-            raise OutputError(f"{out_files[0]} or {out_files[1]} exists; pass --overwrite to replace it")
-        if any(str(megatron.bin_path(p).resolve()) == str(out_files[0].resolve()) for p in prefixes):
-            raise OutputError(f"{output}: the output is one of the inputs")
-        result = megatron.merge(prefixes, output)
-        print(
-            f"merge: {len(prefixes)} dataset(s) -> {result.prefix}.bin/.idx; {result.documents:,} documents, "
-            f"{result.tokens:,} tokens, dtype {result.dtype.name}",
-            file=sys.stderr,
-        )
-
-    @app.command(
-        "train-tokenizer",
-        epilog=TRAIN_EPILOG,
-        help="Train a byte-level BPE tokenizer (with an EOD token) on shards or text files.",
-    )
-    def train_tokenizer(
-        ctx: typer.Context,
-        inputs: Annotated[
-            list[str],
-            typer.Argument(
-                help="Parquet shards, directories, .txt/.md/.jsonl(.gz) files.", show_default=False
-            ),
-        ],
-        output: Annotated[str, typer.Option("-o", "--output", help="Directory for tokenizer.json.")],
-        vocab_size: Annotated[
-            int, typer.Option(min=300, help="Vocabulary size, special tokens included.")
-        ] = 32000,
-        min_frequency: Annotated[
-            int, typer.Option(min=1, help="Merges seen fewer times are not learned.")
-        ] = 2,
-        eod_token: Annotated[str, typer.Option(help="The end-of-document special token.")] = "<|endoftext|>",
-        special_token: Annotated[
-            list[str] | None, typer.Option(help="Another special token (repeatable).")
-        ] = None,
-        max_chars: Annotated[
-            int | None, typer.Option(min=1, help="Stop reading after this many characters.")
-        ] = None,
-        overwrite: Overwrite = False,
-        config: Config = None,
-    ) -> None:
-        params = resolve(ctx, "train_tokenizer")
-        from corpus_tool.stages.tokenize.train_tokenizer import train_bpe
-
-        result = train_bpe(
-            params["inputs"],
-            params["output"],
-            vocab_size=int(params["vocab_size"]),
-            min_frequency=int(params["min_frequency"]),
-            eod_token=params["eod_token"],
-            special_tokens=params["special_token"],
-            max_chars=params["max_chars"],
-            overwrite=bool(params["overwrite"]),
-        )
-        print(
-            f"train-tokenizer: {result.path}; vocabulary {result.vocab_size:,}, EOD {params['eod_token']} = "
-            f"{result.eod_id}; trained on {result.documents:,} texts, {result.characters:,} characters",
-            file=sys.stderr,
-        )
+    stage_command(app, TokenizeOptions, tokenize, epilog=TOKENIZE_EPILOG,
+                  help="Encode document shards into token datasets (Megatron .bin/.idx by default).")
+    stage_command(app, MergeOptions, merge, epilog=MERGE_EPILOG,
+                  io=[inputs_arg("Dataset prefixes, .bin/.idx files, or directories."),
+                      output_opt("Output prefix: writes PREFIX.bin and PREFIX.idx.")],
+                  help="Concatenate Megatron .bin/.idx datasets into one, document indices shifted.")
+    stage_command(app, TrainTokenizerOptions, train_tokenizer, epilog=TRAIN_EPILOG,
+                  io=[inputs_arg("Parquet shards, directories, .txt/.md/.jsonl(.gz) files."),
+                      output_opt("Directory for tokenizer.json.")],
+                  help="Train a byte-level BPE tokenizer (with an EOD token) on shards or text files.")

@@ -210,16 +210,8 @@ class LangIdStage(Stage):
             self._only_chinese_label = chinese.pop() if len(chinese) == 1 else None
         return self._model
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "model": self.model_path or DEFAULT_MODEL,
-            "langs": list(self.langs),
-            "threshold": self.threshold,
-            "min_letters": self.min_letters,
-            "sample_chars": self.sample_chars,
-            "script_evidence": self.script_evidence,
-            "fold_varieties": self.fold_varieties,
-        }
+    def resolved(self) -> dict[str, Any]:
+        return {"model": self.model_path or DEFAULT_MODEL, "langs": list(self.langs)}
 
     # -------------------------------------------------------------------------------------------- work
     def predict(self, text: str, k: int = TOP_K) -> dict[str, float]:

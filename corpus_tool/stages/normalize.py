@@ -467,7 +467,7 @@ class NormalizeStage(Stage):
         self.opencc_config = opencc_config
         self.converter = OpenCCConverter(opencc_config) if opencc_config else None
 
-    def config(self) -> dict[str, Any]:
+    def resolved(self) -> dict[str, Any]:
         return {"opencc": self.converter.config if self.converter else "none", "rules": list(RULE_NAMES)}
 
     def process(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:

@@ -113,16 +113,12 @@ class PerplexityStage(Stage):
         if self.drop_buckets and self.cutoffs is None:
             raise UsageError("--drop-buckets needs --cutoffs FILE (from corpus-tool perplexity-cutoffs)")
 
-    def config(self) -> dict[str, Any]:
+    def resolved(self) -> dict[str, Any]:
         return {
-            "model": self.model_path,
             "tokenizer": self.lm.tokenizer,
             "order": self.lm.meta.get("order"),
-            "max_ppl": self.max_ppl,
             "cutoffs": None if self.cutoffs is None else {"file": self.cutoffs_path, "head": self.cutoffs[0],
                                                           "tail": self.cutoffs[1]},
-            "drop_buckets": self.drop_buckets,
-            "annotate": self.annotate,
         }
 
     def process(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
@@ -159,7 +155,8 @@ class PerplexityStage(Stage):
             signals = [{self.name: {"ppl": p, "bucket": b, **({"reason": r} if r else {})}}
                        for p, b, r in zip(ppls, buckets, reasons, strict=True)]
             flags = [[] if k else [self.name] for k in keep.tolist()]
-            return self.reject_none(annotate.annotate_batch(batch, signals, flags))
+            return self.split(annotate.annotate_batch(batch, signals, flags), np.ones(len(texts), dtype=bool),
+                              [None] * len(texts))
         return self.split(batch, keep, reasons, details)
 
 

@@ -106,20 +106,17 @@ class QualityStage(Stage):
             self.cutoff_sample = {"documents": total, "sampled": len(texts)}
         return found
 
-    def config(self) -> dict[str, Any]:
+    def resolved(self) -> dict[str, Any]:
         card = self.model.card
         return {
-            "model": self.model_path,
             "model_created": card.get("created"),
             "text_preparation": card.get("text_preparation"),
-            "min_score": self.min_score,
-            "keep_top": self.keep_top,
-            "sample": self.sample if self.keep_top is not None else None,
-            "seed": self.seed if self.keep_top is not None else None,
             "cutoff": self.cutoff,
             "cutoff_sample": self.cutoff_sample,
-            "annotate": self.annotate,
         }
+
+    def keep_all(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+        return self.split(batch, np.ones(batch.num_rows, dtype=bool), [None] * batch.num_rows)
 
     def _how(self) -> str:
         if self.keep_top is not None:
@@ -133,13 +130,13 @@ class QualityStage(Stage):
         n = len(texts)
         self.counters["docs_scored"] += n
         if self.cutoff is None:
-            return self.reject_none(batch)
+            return self.keep_all(batch)
         low = scores < np.float32(self.cutoff)
         self.counters["below_cutoff"] += int(low.sum())
         if self.annotate:  # signals["quality"] = {"score", "cutoff"}; flag "quality" where it would reject
             signals = [{self.name: {"score": round(float(x), 6), "cutoff": self.cutoff}} for x in scores]
             flags = [[self.name] if lo else [] for lo in low.tolist()]
-            return self.reject_none(annotate.annotate_batch(batch, signals, flags))
+            return self.keep_all(annotate.annotate_batch(batch, signals, flags))
         details = [f"quality_score {s:.4f} < {self.cutoff:.4f} ({self._how()})" if lo else None
                    for s, lo in zip(scores.tolist(), low.tolist(), strict=True)]
         reasons = [REASON if lo else None for lo in low.tolist()]

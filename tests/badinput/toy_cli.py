@@ -11,44 +11,30 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import typer
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dataclasses import dataclass  # noqa: E402
+
 from badinput.toy_stage import Toy  # noqa: E402
 from corpus_tool import cli  # noqa: E402
-from corpus_tool.commands.common import (  # noqa: E402
-    BatchSize,
-    Config,
-    Inputs,
-    NumShards,
-    Output,
-    Overwrite,
-    Rejected,
-    ShardIndex,
-    report,
-    resolve,
-    run_kwargs,
-)
+from corpus_tool.commands.common import Call, report, stage_command  # noqa: E402
 from corpus_tool.runner import run_stage  # noqa: E402
+from corpus_tool.specs import Options  # noqa: E402
 
 
-@cli.app.command("toy")
-def toy(
-    ctx: typer.Context,
-    inputs: Inputs,
-    output: Output,
-    shard_index: ShardIndex = None,
-    num_shards: NumShards = None,
-    overwrite: Overwrite = False,
-    batch_size: BatchSize = 512,
-    rejected: Rejected = None,
-    config: Config = None,
-) -> None:
+@dataclass(kw_only=True)
+class ToyOptions(Options):
+    command = "toy"
+    section = "toy"
+
+
+def toy(call: Call) -> None:
     """A test stage."""
-    params = resolve(ctx, "toy")
-    report(run_stage(Toy(), params["inputs"], params["output"], **run_kwargs(params)))
+    report(run_stage(Toy(), call.inputs, call.output, **call.run.runner_kwargs()))
+
+
+stage_command(cli.app, ToyOptions, toy)
 
 
 if __name__ == "__main__":

@@ -32,12 +32,10 @@ class DedupFilter(Stage):
         self.clusters = shards.read_manifest(self.work.clusters_manifest)
         self.settings = self.work.settings()
 
-    def config(self) -> dict[str, Any]:
+    def resolved(self) -> dict[str, Any]:
         from dataclasses import asdict  # noqa: PLC0415
 
-        return {"work": str(self.work.root), "clusters_fingerprint": self.clusters["fingerprint"]} | asdict(
-            self.settings
-        )
+        return {"clusters_fingerprint": self.clusters["fingerprint"]} | asdict(self.settings)
 
     def list_shards(self, inputs: list[str]) -> list[InputShard]:
         """The input shards, which must be exactly those the signatures were made from: a shard missing here

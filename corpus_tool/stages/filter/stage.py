@@ -85,7 +85,7 @@ class FilterStage(Stage):
         self.annotate = annotate
         self._kind_aware = any(r.skip_kinds or r.only_kinds is not None for r in self.rules)
 
-    def config(self) -> dict[str, Any]:
+    def resolved(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "rules_file": self.rules_source,
             "rules": [self._rule_config(r) for r in self.rules],

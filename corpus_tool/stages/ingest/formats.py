@@ -9,7 +9,6 @@ loose file named directly on the command line is its own shard, named after the 
 
 from __future__ import annotations
 
-import glob
 import gzip
 import os
 from pathlib import Path
@@ -133,30 +132,12 @@ def _walk(directory: Path) -> list[Path]:
     return sorted(found)
 
 
-def _expand(inputs: list[str]) -> list[str]:
-    """Inputs as given, globs expanded (sorted); directories stay directories."""
-    out: list[str] = []
-    for item in inputs:
-        if item == shards.STDIN:
-            out.append(item)
-            continue
-        matches = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
-        if not matches:
-            raise UsageError(f"{item}: no file matches this pattern")
-        for m in matches:
-            if not os.path.exists(m):
-                raise UsageError(f"{m}: no such file or directory")
-            out.append(m)
-    seen: set[str] = set()
-    return [f for f in out if not (f in seen or seen.add(f))]
-
-
 def list_ingest_shards(inputs: list[str], files_per_shard: int) -> tuple[list[InputShard], list[str]]:
     """(shards, skipped files) for ingest. Files in directories with unknown suffixes are skipped (and
     reported); a file named directly is sniffed when its suffix says nothing."""
     result: list[InputShard] = []
     skipped: list[str] = []
-    for item in _expand(inputs):
+    for item in shards.expand_globs(inputs):
         if item == shards.STDIN:
             result.append(InputShard("stdin", (shards.STDIN,), {"format": JSONL}))
             continue

@@ -99,18 +99,6 @@ class IngestStage(Stage):
         self.max_doc_chars = max_doc_chars
         self.max_bad_char_fraction = max_bad_char_fraction
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "text_field": self.text_field,
-            "id_field": self.id_field,
-            "extractor": self.extractor_name,
-            "extraction_fallback": self.extraction_fallback,
-            "files_per_shard": self.files_per_shard,
-            "max_record_bytes": self.max_record_bytes,
-            "max_doc_chars": self.max_doc_chars,
-            "max_bad_char_fraction": self.max_bad_char_fraction,
-        }
-
     # ----------------------------------------------------------------------------------------- inputs
     def list_shards(self, inputs: list[str]) -> list[InputShard]:
         found, skipped = formats.list_ingest_shards(inputs, self.files_per_shard)

@@ -71,14 +71,6 @@ class DType(IntEnum):
     def itemsize(self) -> int:
         return self.numpy.itemsize
 
-    @classmethod
-    def from_numpy(cls, dtype: np.dtype | type) -> DType:
-        name = np.dtype(dtype).name
-        try:
-            return cls[name]
-        except KeyError:
-            raise ValueError(f"Megatron indexed datasets have no dtype code for {name}") from None
-
 
 def optimal_dtype(vocab_size: int) -> DType:
     """uint16 when the vocabulary has fewer than 65,500 ids, else int32 (Megatron's rule, not datatrove's

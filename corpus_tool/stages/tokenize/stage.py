@@ -76,15 +76,13 @@ class TokenizeStage(Stage):
             return None, None
         return found
 
-    def config(self) -> dict[str, Any]:
+    def resolved(self) -> dict[str, Any]:
         return {
             "tokenizer": str(self.encoder.path),
             "tokenizer_sha256": shards.file_digest(self.encoder.path),
             "vocab_size": self.vocab_size,
-            "append_eod": self.append_eod,
             "eod": self.eod if self.append_eod else None,
             "eod_token": self.eod_token if self.append_eod else None,
-            "format": self.format,
             "dtype": self.dtype.name if self.format == "megatron" else flat.flat_dtype(self.vocab_size).name,
         }
 

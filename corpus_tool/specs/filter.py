@@ -1,0 +1,20 @@
+"""The filter stage's options and pipeline step (the stage: corpus_tool/stages/filter.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from corpus_tool.specs.base import Options, StageSpec, StepSpec, option
+
+
+@dataclass(kw_only=True)
+class FilterOptions(Options):
+    command = "filter"
+    section = "filter"
+
+    rules: str | None = option(
+        None, "A YAML rule file (default: the packaged rules/zh_web.yaml). Word-list paths in it are relative to "
+        "the file.", stage_arg="rules_path")
+
+
+STAGE = StageSpec("filter", (StepSpec(options=FilterOptions, documents=True),))
