@@ -14,6 +14,8 @@ Documents (../shared/devdata; the split is by source file, so no page or article
 - spam (synthetic: devdata has no spam pages): keyword-stuffed SEO, gambling/scam ads, product listings,
   navigation and comment spam from scripts/make_quality_data.py, generated with seeds other than the demo's;
   the held-back spam uses yet another seed.
+- shuffled (held back only, a kind never trained on): 40 held-back zhwiki documents with the characters of
+  each line shuffled (word salad); reported apart ("vs shuffled"), not in "all junk".
 Every 10 source files, 3 (by sha1 of the name) are held back. The classifier is `train-quality` with its
 defaults (balanced by oversampling); KenLM is `train-lm` (char 5-gram) on the same clean training documents.
 Combined: the mean of the two scores' z-values (logit of quality_score; -log10 ppl), standardized on the
@@ -122,9 +124,13 @@ def main() -> None:
     docs = documents()
     train = [d for d in docs if not held_back(d[1])] + spam(101, 60)
     test = [d for d in docs if held_back(d[1])] + spam(202, 20)
+    # A junk kind never trained on: held-back zhwiki documents with each line's characters shuffled
+    shuffler = random.Random(7)
+    test += [("shuffled", name, "\n".join("".join(shuffler.sample(ln, len(ln))) for ln in text.split("\n")))
+             for kind, name, text in test[:] if kind == "zhwiki"][:40]
     clean_kinds = {"zhwiki", "debian", "news"}
     counts = {k: [sum(d[0] == k for d in train), sum(d[0] == k for d in test)]
-              for k in ("zhwiki", "debian", "news", "boilerplate", "spam")}
+              for k in ("zhwiki", "debian", "news", "boilerplate", "spam", "shuffled")}
     print("documents (train, held back):", counts)
     work = Path(tempfile.mkdtemp(prefix="eval-quality-"))
     pos = write(work / "pos" / "p.parquet", [t for k, _, t in train if k in clean_kinds])
@@ -137,17 +143,19 @@ def main() -> None:
     train_lm([pos], lm, order=5, tokenizer="char")
     model = LanguageModel(lm)
     print(f"train-lm: {time.perf_counter() - t0:.1f} s")
+    seen = kinds != "shuffled"
     neg_log_ppl = np.array([-np.log10(model.perplexity(t) or 1e9) for t in test_texts])
     neg_log_ppl_train = np.array([-np.log10(model.perplexity(t) or 1e9) for _, _, t in train])
     results: dict = {"documents": counts, "features": {}}
 
     def aucs(scores: np.ndarray) -> dict[str, float]:
-        out = {"all junk": auc(labels, scores)}
-        for junk in ("boilerplate", "spam"):
+        seen = kinds != "shuffled"
+        out = {"all junk": auc(labels[seen], scores[seen])}
+        for junk in ("boilerplate", "spam", "shuffled"):
             m = labels | (kinds == junk)
             out[f"vs {junk}"] = auc(labels[m], scores[m])
         for clean in sorted(clean_kinds):
-            m = ~labels | (kinds == clean)
+            m = (~labels & seen) | (kinds == clean)
             out[f"{clean} vs junk"] = auc(labels[m], scores[m])
         return {k: round(v, 4) for k, v in out.items()}
 
@@ -170,9 +178,10 @@ def main() -> None:
             "combined": aucs(combined),
             "train_seconds": round(train_s, 2),
             "score_mb_per_s": round(mb / score_s, 2),
-            "precision_recall_at_0.5": {
-                "precision": round(float((labels & (q >= 0.5)).sum() / max((q >= 0.5).sum(), 1)), 4),
+            "precision_recall_at_0.5": {  # over the kinds trained on; shuffled apart
+                "precision": round(float((labels & (q >= 0.5)).sum() / max(((q >= 0.5) & seen).sum(), 1)), 4),
                 "recall": round(float((labels & (q >= 0.5)).sum() / max(labels.sum(), 1)), 4),
+                "shuffled_scoring_at_least_0.5": int(((q >= 0.5) & ~seen).sum()),
             },
             "train_docs": card["documents"],
         }
