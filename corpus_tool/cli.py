@@ -51,6 +51,7 @@ COMMAND_MODULES = [
     "dedup",
     "tokenize",
     "pipeline",
+    "setup",
 ]
 
 

@@ -8,14 +8,11 @@ at any point leaves either a finished shard or nothing a later stage would read;
 
 from __future__ import annotations
 
-import glob
 import logging
 import signal
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,44 +20,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from corpus_tool import __version__, schema, shards
+from corpus_tool import completion, schema, shards
+from corpus_tool.completion import Summary
 from corpus_tool.errors import BadInputError, CorpusToolError, OutputError, UsageError
+from corpus_tool.progress import DEFAULT_INTERVAL, ShardProgress
 from corpus_tool.shards import InputShard
 from corpus_tool.stage import Stage
 
 log = logging.getLogger("corpus_tool")
-
-
-@dataclass
-class RunSummary:
-    stage: str
-    shards_done: int = 0
-    shards_skipped: int = 0
-    shards_failed: list[str] = field(default_factory=list)
-    docs_in: int = 0
-    docs_kept: int = 0
-    docs_rejected: int = 0
-    bytes_in: int = 0
-    bytes_kept: int = 0
-    reasons: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def line(self) -> str:
-        """The one-line summary that ends every run (stderr)."""
-        top = ", ".join(f"{r} {n:,}" for r, n in self.reasons.most_common(4))
-        rate = self.bytes_in / 1e6 / self.seconds if self.seconds > 0 else 0.0
-        parts = [
-            f"{self.stage}: {self.shards_done} shard(s) done",
-            f"{self.shards_skipped} already finished" if self.shards_skipped else "",
-            f"{len(self.shards_failed)} FAILED" if self.shards_failed else "",
-        ]
-        head = ", ".join(p for p in parts if p)
-        body = f"{self.docs_in:,} docs in, {self.docs_kept:,} kept, {self.docs_rejected:,} rejected"
-        if top:
-            body += f" ({top})"
-        extra = "".join(f", {k} {v}" for k, v in self.extra.items())
-        return f"{head}; {body}; {self.bytes_in / 1e6:.1f} MB in {self.seconds:.1f} s ({rate:.2f} MB/s){extra}"
 
 
 def text_bytes(batch: pa.RecordBatch) -> int:
@@ -89,7 +56,8 @@ def run_stage(
     batch_size: int = 512,
     rejected_output: str | None = None,
     keep_going: bool = True,
-) -> RunSummary:
+    progress_interval: float = DEFAULT_INTERVAL,
+) -> Summary:
     """Run `stage` on the shards of `inputs` that this task owns. Raises CorpusToolError on failure
     (after finishing the other shards when `keep_going` and the failure was a bad input)."""
     index, count = shards.array_position(shard_index, num_shards)
@@ -97,14 +65,14 @@ def run_stage(
     if not all_shards:
         raise UsageError(f"no input shards found in {' '.join(inputs)}")
     mine = shards.select_shards(all_shards, index, count)
-    summary = RunSummary(stage=stage.name)
+    summary = Summary(stage=stage.name)
     started = time.perf_counter()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if output == shards.STDIN:
-            _run_to_stdout(stage, mine, batch_size, rejected_output, summary)
+            _run_to_stdout(stage, mine, batch_size, rejected_output, summary, progress_interval)
         else:
-            _run_to_dir(stage, mine, Path(output), overwrite, batch_size, keep_going, summary)
+            _run_to_dir(stage, mine, Path(output), overwrite, batch_size, keep_going, summary, progress_interval)
     finally:
         signal.signal(signal.SIGTERM, previous)
         summary.seconds = time.perf_counter() - started
@@ -113,39 +81,66 @@ def run_stage(
 
 def _run_to_dir(
     stage: Stage, mine: list[InputShard], out_dir: Path, overwrite: bool, batch_size: int,
-    keep_going: bool, summary: RunSummary,
+    keep_going: bool, summary: Summary, progress_interval: float = DEFAULT_INTERVAL,
 ) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise OutputError(f"{out_dir}: cannot create the output directory ({e.strerror or e})") from e
+    _refuse_other_stage_folder(stage, mine, out_dir)
     first_error: CorpusToolError | None = None
+    stats: list[dict[str, Any]] = []  # of the shards finished in this run, for the summary line
     bar = tqdm(mine, desc=stage.name, unit="shard", disable=not sys.stderr.isatty(), file=sys.stderr)
     for shard in bar:
         if shards.is_finished(out_dir, shard.name) and not overwrite:
-            summary.shards_skipped += 1
+            summary.skipped += 1
             continue
         try:
-            _run_one_shard(stage, shard, out_dir, batch_size, summary)
+            stats.append(_run_one_shard(stage, shard, out_dir, batch_size, summary, progress_interval))
         except BadInputError as e:
-            summary.shards_failed.append(shard.name)
+            summary.failed.append(shard.name)
             log.error("shard %s failed: %s", shard.name, e)
             first_error = first_error or e
             if not keep_going:
                 break
+    summary.extra.update(stage.summary_extra(stats))
     if first_error is not None:
         raise first_error
 
 
-def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: int, summary: RunSummary) -> None:
+def _refuse_other_stage_folder(stage: Stage, mine: list[InputShard], out_dir: Path) -> None:
+    """Exit 2 before any work when OUT is one of the stage's input folders, or holds another stage's
+    manifest for one of our shards: taking that manifest as ours would skip the shard and run nothing."""
+    target = out_dir.resolve()
+    for shard in mine:
+        for path in shard.paths:
+            if path == shards.STDIN or Path(path).resolve().parent != target:
+                continue
+            writer = shards.folder_writer(out_dir)
+            wrote = f"{writer}'s output" if writer else "its input files"
+            raise UsageError(
+                f"{out_dir}: is an input folder of {stage.name} (it holds {wrote}, e.g. {Path(path).name}); "
+                f"{stage.name} will not write its output into it; pass another -o"
+            )
+    for shard in mine:
+        path = shards.manifest_path(out_dir, shard.name)
+        if not path.exists():
+            continue
+        other = shards.read_manifest(path).get("stage")
+        if other != stage.name:
+            raise UsageError(
+                f"{out_dir}: shard {shard.name!r} there was written by {other or 'an unknown stage'} ({path}); "
+                f"{stage.name} will not take another stage's output as its own or write over it; pass another -o"
+            )
+
+
+def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: int, summary: Summary,
+                   progress_interval: float = DEFAULT_INTERVAL) -> dict[str, Any]:
+    """Process one shard and write its manifest; returns the manifest's `stats`."""
     name = shard.name
-    # A finished shard being redone (--overwrite): drop its manifest first, so that it never describes
-    # files that are half replaced.
-    shards.manifest_path(out_dir, name).unlink(missing_ok=True)
-    _remove_stale_temporaries(stage, out_dir, name)
-    wall = datetime.now(UTC)
-    t0 = time.perf_counter()
-    cpu0 = time.process_time()
+    # A finished shard being redone (--overwrite) loses its manifest first; a killed run's temporaries go.
+    unit = completion.start(shards.manifest_path(out_dir, name), stage.name,
+                            [*stage.output_files(out_dir, name), shards.rejected_path(out_dir, name)], shard=name)
     sink = stage.make_sink(out_dir, name)
     rejected = shards.ParquetShardWriter(
         shards.rejected_path(out_dir, name), schema.rejected_schema(schema.DOCUMENT_SCHEMA)
@@ -153,6 +148,7 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
     counts = Counter()
     reasons: Counter[str] = Counter()
     stage.begin_shard(shard)
+    progress = ShardProgress(stage.name, shard, progress_interval)
     try:
         for kept_batch, rejected_batch in stage.process_shard(shard, batch_size):
             sink.write(kept_batch)
@@ -161,6 +157,8 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
             counts["rejected"] += rejected_batch.num_rows
             counts["bytes_kept"] += text_bytes(kept_batch)
             counts["bytes_rejected"] += text_bytes(rejected_batch)
+            progress.update(kept_batch.num_rows + rejected_batch.num_rows,
+                            text_bytes(kept_batch) + text_bytes(rejected_batch))
             if rejected_batch.num_rows:
                 reasons.update(rejected_batch.column(schema.REASON).to_pylist())
         rejected_file = rejected.finish()
@@ -169,14 +167,11 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
         sink.abort()
         rejected.abort()
         raise
-    seconds = time.perf_counter() - t0
-    cpu_seconds = time.process_time() - cpu0
+    finally:
+        progress.close()
     docs_in = counts["kept"] + counts["rejected"]
     bytes_in = counts["bytes_kept"] + counts["bytes_rejected"]
-    manifest = {
-        "stage": stage.name,
-        "shard": name,
-        "tool_version": __version__,
+    record = unit.write({
         "config": stage.config(),
         "resolved": stage.resolved(),
         "inputs": [shards.describe_file(p) for p in shard.paths if p != shards.STDIN],
@@ -188,41 +183,20 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
         "rejected_by_reason": dict(sorted(reasons.items())),
         "bytes": {"in": bytes_in, "kept": counts["bytes_kept"], "rejected": counts["bytes_rejected"]},
         "stats": stage.shard_stats() | sink.stats(),
-        "timings": {
-            "started": wall.isoformat(timespec="seconds"),
-            "seconds": round(seconds, 3),
-            "cpu_seconds": round(cpu_seconds, 3),  # CPU of the process (all its threads) inside the shard
-        },
-    }
-    shards.write_json_atomic(shards.manifest_path(out_dir, name), manifest)
-    summary.shards_done += 1
+    })
+    summary.done += 1
     summary.docs_in += docs_in
     summary.docs_kept += counts["kept"]
     summary.docs_rejected += counts["rejected"]
     summary.bytes_in += bytes_in
     summary.bytes_kept += counts["bytes_kept"]
     summary.reasons.update(reasons)
-
-
-def _remove_stale_temporaries(stage: Stage, out_dir: Path, name: str) -> None:
-    """Delete temporary files that a killed run (SIGKILL, OOM kill) left for this shard's outputs.
-
-    They are hidden and never read, but they take disk space. Only this shard's exact file names are matched,
-    and a shard belongs to one task, so no other running task's files are touched.
-    """
-    finals = [
-        *stage.output_files(out_dir, name),
-        shards.rejected_path(out_dir, name),
-        shards.manifest_path(out_dir, name),
-    ]
-    for final in finals:
-        if final.parent.is_dir():
-            for stale in final.parent.glob(f".{glob.escape(final.name)}.tmp-*"):
-                stale.unlink(missing_ok=True)
+    return record["stats"]
 
 
 def _run_to_stdout(
-    stage: Stage, mine: list[InputShard], batch_size: int, rejected_output: str | None, summary: RunSummary
+    stage: Stage, mine: list[InputShard], batch_size: int, rejected_output: str | None, summary: Summary,
+    progress_interval: float = DEFAULT_INTERVAL,
 ) -> None:
     """Shell-pipeline mode: kept documents as JSONL on stdout; rejected ones to `rejected_output` (JSONL)."""
     try:
@@ -243,7 +217,10 @@ def _run_to_stdout(
     try:
         for shard in mine:
             stage.begin_shard(shard)
+            progress = ShardProgress(stage.name, shard, progress_interval)
             for kept_batch, rejected_batch in stage.process_shard(shard, batch_size):
+                progress.update(kept_batch.num_rows + rejected_batch.num_rows,
+                                text_bytes(kept_batch) + text_bytes(rejected_batch))
                 emit(out, kept_batch, "stdout")
                 if rej_fh is not None:
                     emit(rej_fh, rejected_batch, rejected_output)
@@ -254,7 +231,8 @@ def _run_to_stdout(
                 summary.bytes_kept += text_bytes(kept_batch)
                 if rejected_batch.num_rows:
                     summary.reasons.update(rejected_batch.column(schema.REASON).to_pylist())
-            summary.shards_done += 1
+            progress.close()
+            summary.done += 1
         try:
             out.flush()
         except BrokenPipeError:

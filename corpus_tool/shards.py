@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -164,10 +164,15 @@ def select_shards(shards: list[InputShard], index: int, count: int) -> list[Inpu
 # ----------------------------------------------------------------------------------------- reading
 
 
-def iter_document_batches(path: str, batch_size: int) -> Iterator[pa.RecordBatch]:
-    """Stream documents from a Parquet shard (or JSONL on stdin), conformed to the document schema."""
+def iter_document_batches(
+    path: str, batch_size: int, on_reject: RejectSink | None = None
+) -> Iterator[pa.RecordBatch]:
+    """Stream documents from a Parquet shard (or JSONL on stdin), conformed to the document schema.
+
+    `on_reject` receives the JSONL lines that are not documents (no string `text`) as rows with their
+    reasons; without it such a line is a BadInputError."""
     if path == STDIN:
-        yield from _iter_jsonl_stdin(batch_size)
+        yield from iter_jsonl_documents(sys.stdin.buffer, batch_size, on_reject=on_reject)
         return
     try:
         # pre_buffer=False: with pyarrow's default (True), iter_batches keeps every row group's read-ahead
@@ -199,16 +204,23 @@ def _check_required(batch: pa.RecordBatch) -> None:
             raise ValueError(f"column {f.name!r} has {batch.column(f.name).null_count} null value(s)")
 
 
-def _iter_jsonl_stdin(batch_size: int) -> Iterator[pa.RecordBatch]:
-    yield from iter_jsonl_documents(sys.stdin.buffer, batch_size)
+# (documents, reasons, details) of JSONL lines that are not documents; the stage adds its name (stage.py).
+RejectSink = Callable[[pa.RecordBatch, list[str], list[str]], None]
 
 
 def iter_jsonl_documents(
-    stream: BinaryIO, batch_size: int, name: str = "<stdin>"
+    stream: BinaryIO, batch_size: int, name: str = "<stdin>", on_reject: RejectSink | None = None
 ) -> Iterator[pa.RecordBatch]:
-    """Documents from JSONL bytes (the stream between stages). Any bad line (invalid UTF-8, not a JSON
-    object, a missing or mistyped field) is a BadInputError naming the line and its byte offset."""
+    """Documents from JSONL bytes: our own stream between stages, or anyone's minimal JSONL.
+
+    A line is a document when it has a string `text`; `id` and `source` default to `NAME#LINE`, and fields
+    that are not document columns (datatrove/dolma `metadata`, anything else) are merged into `meta`
+    (docs/shard-contract.md). A line without a string `text` goes to `on_reject` with its line number.
+    A line that is not JSON at all (or not UTF-8, or not an object) is a BadInputError naming the line."""
     rows: list[dict] = []
+    bad: list[dict] = []
+    bad_reasons: list[str] = []
+    bad_details: list[str] = []
     first_line = 1
     offset = 0
     for lineno, raw in enumerate(stream, 1):
@@ -227,26 +239,73 @@ def iter_jsonl_documents(
             raise BadInputError(name, where, f"not JSON ({getattr(e, 'msg', e)})") from e
         if not isinstance(row, dict):
             raise BadInputError(name, where, f"expected a JSON object, got {type(row).__name__}")
-        for key in (schema.ID, schema.TEXT, schema.SOURCE):
-            if not isinstance(row.get(key), str):
-                raise BadInputError(
-                    name, where,
-                    f"missing string field {key!r}; raw JSONL goes through `corpus-tool ingest -` first",
-                )
+        text = row.get(schema.TEXT)
+        if not isinstance(text, str):
+            problem = (f"no field {schema.TEXT!r}" if text is None
+                       else f"field {schema.TEXT!r} is a {type(text).__name__}, not a string")
+            if on_reject is None:
+                raise BadInputError(name, where, problem)
+            bad.append({schema.ID: f"{name}#{lineno}", schema.TEXT: "", schema.SOURCE: f"{name}#{lineno}",
+                        schema.META: json.dumps({"line": line.rstrip("\r\n")}, ensure_ascii=False)})
+            bad_reasons.append("missing_text" if text is None else "text_not_string")
+            bad_details.append(f"{name} {where}: {problem}")
+            continue
         for key in _LIST_FIELDS:
             if row.get(key) is not None and not isinstance(row[key], list):
                 raise BadInputError(name, where, f"field {key!r} must be a list")
         if not rows:
             first_line = lineno
-        rows.append(row)
+        rows.append(_as_document(row, f"{name}#{lineno}"))
         if len(rows) >= batch_size:
             yield _rows_to_batch(rows, name, first_line)
             rows = []
+        if len(bad) >= batch_size:
+            on_reject(_rows_to_batch(bad, name, lineno), bad_reasons, bad_details)
+            bad, bad_reasons, bad_details = [], [], []
     if rows:
         yield _rows_to_batch(rows, name, first_line)
+    if bad:
+        on_reject(_rows_to_batch(bad, name, first_line), bad_reasons, bad_details)
+
+
+def _as_document(row: dict, locator: str) -> dict:
+    """A JSON object with a string text as a document row: missing id/source derived from `locator`,
+    every field that is not a document column merged into the `meta` JSON object."""
+    doc = {k: v for k, v in row.items() if k in _KNOWN_COLUMNS}
+    extra = {k: v for k, v in row.items() if k not in _KNOWN_COLUMNS}
+    raw_id = row.get(schema.ID)
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        doc[schema.ID] = str(raw_id)
+    elif not isinstance(raw_id, str):
+        doc[schema.ID] = locator
+    if not isinstance(row.get(schema.SOURCE), str):
+        doc[schema.SOURCE] = locator
+    for key in (schema.ID, schema.SOURCE, schema.URL):  # there but not text (and not an int id): into meta
+        value = row.get(key)
+        if value is not None and not isinstance(value, str) and not (key == schema.ID and doc[key] != locator):
+            extra[key] = value
+    if not isinstance(row.get(schema.URL), str):
+        doc.pop(schema.URL, None)
+    meta = doc.pop(schema.META, None)
+    if isinstance(meta, dict):
+        extra = meta | extra
+    elif isinstance(meta, str) and extra:
+        try:
+            parsed = json.loads(meta)
+        except json.JSONDecodeError:
+            parsed = None
+        extra = (parsed if isinstance(parsed, dict) else {schema.META: meta}) | extra
+    elif isinstance(meta, str):
+        doc[schema.META] = meta  # our own stream: the meta JSON string passes through unchanged
+    elif meta is not None:
+        extra[schema.META] = meta
+    if extra:
+        doc[schema.META] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
+    return doc
 
 
 _LIST_FIELDS = [f.name for f in schema.DOCUMENT_SCHEMA if pa.types.is_list(f.type)]
+_KNOWN_COLUMNS = {f.name for f in schema.DOCUMENT_SCHEMA}
 
 
 def _rows_to_batch(rows: list[dict], name: str = "<stdin>", first_line: int = 1) -> pa.RecordBatch:
@@ -279,6 +338,19 @@ def batch_to_jsonl(batch: pa.RecordBatch) -> str:
 def temp_path(final: Path) -> Path:
     """A hidden name beside `final` (same directory, so the rename is atomic)."""
     return final.with_name(f".{final.name}.tmp-{os.getpid()}")
+
+
+def remove_temporaries(finals: list[Path], *, folder: Path | None = None, pid: int | None = None) -> None:
+    """Delete hidden temporaries (temp_path's `.NAME.tmp-PID`) that a killed run (SIGKILL, OOM kill) left:
+    those of the files `finals`, whatever their PID; with `folder` and `pid`, every one that process left
+    under `folder`. They are never read, but they take disk space. The one place temporaries are cleaned."""
+    for final in finals:
+        if final.parent.is_dir():
+            for stale in final.parent.glob(f".{glob.escape(final.name)}.tmp-*"):
+                stale.unlink(missing_ok=True)
+    if folder is not None and pid is not None and folder.is_dir():
+        for stale in folder.rglob(f".*.tmp-{pid}"):
+            stale.unlink(missing_ok=True)
 
 
 def commit(tmp: Path, final: Path) -> None:
@@ -382,6 +454,16 @@ def read_manifest(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
         raise BadInputError(str(path), None, f"unreadable manifest ({e})") from e
+
+
+def folder_writer(directory: Path) -> str | None:
+    """The stage named by the first manifest in `directory` (None when it has none): who wrote the folder."""
+    for path in sorted((directory / MANIFEST_DIR).glob("*.json")):
+        with contextlib.suppress(BadInputError):
+            stage = read_manifest(path).get("stage")
+            if isinstance(stage, str):
+                return stage
+    return None
 
 
 def is_finished(out_dir: Path, name: str) -> bool:

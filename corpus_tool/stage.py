@@ -60,6 +60,7 @@ class Stage:
     def __init__(self) -> None:
         self.counters: Counter[str] = Counter()  # stage-specific statistics, reset per shard
         self.options: Options | None = None  # set by Options.build: the declared options it was made from
+        self._unreadable: list[pa.RecordBatch] = []  # rejected JSONL lines waiting to be yielded
 
     # -- configuration ----------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
@@ -77,7 +78,16 @@ class Stage:
 
     def read(self, shard: InputShard, batch_size: int) -> Iterator[pa.RecordBatch]:
         for path in shard.paths:
-            yield from shards.iter_document_batches(path, batch_size)
+            yield from shards.iter_document_batches(path, batch_size, on_reject=self._reject_unreadable)
+
+    def _reject_unreadable(self, docs: pa.RecordBatch, reasons: list[str], details: list[str]) -> None:
+        """JSONL lines on stdin that are not documents (no string text): rejected by this stage, not fatal."""
+        self._unreadable.append(schema.with_reasons(docs, self.name, reasons, details))
+
+    def _drain_unreadable(self) -> Iterator[tuple[pa.RecordBatch, pa.RecordBatch]]:
+        while self._unreadable:
+            rejected = self._unreadable.pop(0)
+            yield schema.conform(rejected.slice(0, 0)), rejected
 
     # -- work ---------------------------------------------------------------------------------------
     def begin_shard(self, shard: InputShard) -> None:
@@ -91,10 +101,16 @@ class Stage:
         """(kept, rejected) pairs for the whole shard; `docs in` is counted as kept + rejected."""
         for batch in self.read(shard, batch_size):
             yield self.process(batch)
+            yield from self._drain_unreadable()
+        yield from self._drain_unreadable()
 
     def shard_stats(self) -> dict[str, Any]:
         """Stage-specific statistics for the manifest of the shard just processed."""
         return dict(sorted(self.counters.items()))
+
+    def summary_extra(self, stats: list[dict[str, Any]]) -> dict[str, Any]:
+        """More for the run's summary line, from the manifests' `stats` of the shards this run finished."""
+        return {}
 
     # -- outputs ------------------------------------------------------------------------------------
     def make_sink(self, out_dir: Path, name: str) -> Sink:

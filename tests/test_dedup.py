@@ -163,9 +163,9 @@ def test_rerun_gives_the_same_bytes_and_resumes(corpus, tmp_path):
             assert p.read_bytes() == (tmp_path / "work2" / p.relative_to(tmp_path / "work1")).read_bytes(), p
     # A rerun in place skips every finished unit.
     work = str(tmp_path / "work1")
-    assert compute_signatures([str(corpus)], work, ShingleSettings(), **ONE).units_skipped == 3
-    assert compute_pairs(work, verify_threshold=0.6, **ONE).units_skipped == 33
-    assert compute_clusters(work).units_skipped == 1
+    assert compute_signatures([str(corpus)], work, ShingleSettings(), **ONE).skipped == 3
+    assert compute_pairs(work, verify_threshold=0.6, **ONE).skipped == 33
+    assert compute_clusters(work).skipped == 1
     # Other settings in the same work directory are refused rather than mixed.
     with pytest.raises(UsageError, match="signatures made with"):
         compute_signatures([str(corpus)], work, ShingleSettings(ngram=4), **ONE)

@@ -34,7 +34,7 @@ def mcore():
     if isinstance(module, ImportError):
         pytest.skip(
             "!!! megatron-core/torch NOT IMPORTABLE: the Megatron compatibility tests did NOT run "
-            f"({module}). Install them with `make install` (pip install -e '.[megatron]'). !!!"
+            f"({module}). Install them with `make install-test` (pip install -e '.[test,megatron]'). !!!"
         )
     return module
 

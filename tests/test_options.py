@@ -89,3 +89,55 @@ def test_a_config_that_is_not_utf8_is_a_usage_error(tmp_path, run_cli, command):
     proc = run_cli(*command, str(config), check=False)
     assert proc.returncode == 2, proc.stderr
     assert f"{config}: the " in proc.stderr.decode() and "not UTF-8 text" in proc.stderr.decode()
+
+
+def test_the_planner_and_the_stages_do_not_import_the_cli(tmp_path):
+    """Nothing below the command layer imports corpus_tool.cli (or typer), planning a pipeline included:
+    no import loop, and the planner reads declarations, not the CLI."""
+    import subprocess
+    import sys
+
+    from corpus_tool.pipeline import DATA_DIR
+
+    config = tmp_path / "p.yaml"
+    config.write_text((DATA_DIR / "pipeline.yaml").read_text(encoding="utf-8").replace("__OUTPUT__", "out"),
+                      encoding="utf-8")
+    code = ("import sys, corpus_tool.pipeline as p, corpus_tool.runner, corpus_tool.executors.local, "
+            "corpus_tool.executors.slurm; plan = p.make_plan(p.load_config(sys.argv[1])); "
+            "assert len(plan.steps) == 14; "
+            "print(sorted(m for m in sys.modules if m in ('corpus_tool.cli', 'typer', 'click') "
+            "or m.startswith('corpus_tool.commands')))")
+    out = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_dedup_stage_routes_each_option_to_the_steps_that_declare_it(tmp_path):
+    from corpus_tool.pipeline import load_config, make_plan
+
+    config = tmp_path / "p.yaml"
+    head = "input: [in]\noutput: out\nstages:\n  - stage: dedup\n    options: "
+    config.write_text(head + "{ngram: 3, verify_threshold: 0.7, band_tasks: 5, pairs: {partitions: 2}, "
+                      "filter: {batch_size: 64}}\n", encoding="utf-8")
+    steps = {s.command: s for s in make_plan(load_config(config)).steps}
+    assert steps["dedup signatures"].args[-2:] == ["--ngram", "3"]
+    assert steps["dedup pairs"].args[-4:] == ["--verify-threshold", "0.7", "--partitions", "2"]
+    assert steps["dedup pairs"].count == 5 and steps["dedup clusters"].count == 1
+    assert steps["dedup filter"].args[-2:] == ["--batch-size", "64"]
+    config.write_text(head + "{ngrams: 3}\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"options\.signatures\.ngrams: this command has no option --ngrams"):
+        make_plan(load_config(config))
+
+
+def test_a_command_task_killed_after_writing_its_output_is_redone_on_rerun(tmp_path, run_cli):
+    """train-tokenizer killed between writing tokenizer.json and its task record: the rerun redoes it
+    (the task passes --overwrite) instead of failing on 'exists; pass --overwrite'."""
+    config = tmp_path / "p.yaml"
+    config.write_text('input: [x]\noutput: out\nstages:\n  - stage: train-tokenizer\n    inputs: ["{data}/reference"]\n'
+                      "    output: models/tok\n    options: {vocab_size: 400}\n", encoding="utf-8")
+    left = tmp_path / "out" / "models" / "tok" / "tokenizer.json"
+    left.parent.mkdir(parents=True)
+    left.write_text("{}", encoding="utf-8")  # what the killed task left, with no task record
+    proc = run_cli("run", str(config), "--executor", "local", check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(left.read_text(encoding="utf-8"))["model"]["type"] == "BPE"

@@ -106,7 +106,7 @@ def test_buckets():
 def test_missing_lmplz_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    with pytest.raises(MissingDependencyError, match="build_kenlm.sh"):
+    with pytest.raises(MissingDependencyError, match="corpus-tool setup kenlm"):
         tl.find_kenlm_binary("lmplz")
 
 
@@ -197,3 +197,20 @@ def test_annotate_keeps_every_document_and_flags_those_it_would_reject(model_dir
         s = json.loads(r["signals"])["perplexity"]
         assert abs(s["ppl"] - r["ppl"]) <= 1e-3 * r["ppl"]
         assert (s.get("reason") == "ppl_above_max") == (r["flags"] == ["perplexity"])
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "corpus_tool" / "data" / "models" / "reference-lm"
+
+
+def test_shipped_reference_model_is_what_train_lm_makes(tmp_path):
+    """The demo without lmplz scores with the shipped model: it must be train-lm's own output for the
+    reference text at the defaults the demo's train-lm step uses (same bytes). If this fails after a change
+    to train-lm or the reference text, regenerate it:
+    `corpus-tool train-lm corpus_tool/data/reference -o corpus_tool/data/models/reference-lm`."""
+    meta = tl.train_lm([str(REFERENCE)], tmp_path / "lm")
+    assert (tmp_path / "lm" / "model.bin").read_bytes() == (SHIPPED / "model.bin").read_bytes()
+    shipped = json.loads((SHIPPED / "model.json").read_text(encoding="utf-8"))
+    varying = ("created", "trained_on", "tool_version", "seconds")
+    assert {k: v for k, v in shipped.items() if k not in varying} == \
+        {k: v for k, v in meta.items() if k not in varying}
+    assert [Path(p).name for p in shipped["trained_on"]] == sorted(p.name for p in REFERENCE.glob("*.txt"))

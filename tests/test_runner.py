@@ -78,9 +78,9 @@ def test_rerun_skips_finished_and_gives_same_bytes(tmp_path):
     run_stage(KeepShort(), [str(inp)], str(out))
     first = (out / "a.parquet").read_bytes()
     again = run_stage(KeepShort(), [str(inp)], str(out))
-    assert again.shards_skipped == 1 and again.shards_done == 0
+    assert again.skipped == 1 and again.done == 0
     redo = run_stage(KeepShort(), [str(inp)], str(out), overwrite=True)
-    assert redo.shards_done == 1
+    assert redo.done == 1
     assert (out / "a.parquet").read_bytes() == first
 
 

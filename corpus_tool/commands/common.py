@@ -9,7 +9,6 @@ name: ingest, dedup, train_lm...); options given on the command line win over th
 from __future__ import annotations
 
 import inspect
-import logging
 import sys
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass
@@ -23,14 +22,8 @@ from corpus_tool.specs import RunOptions, section_names
 from corpus_tool.specs.base import Options
 from corpus_tool.yamlfile import load_mapping
 
-log = logging.getLogger("corpus_tool")
-
 INPUTS_HELP = "Input shards: Parquet files, globs or directories; '-' reads JSONL from stdin."
 OUTPUT_HELP = "Output directory ('-' writes kept documents as JSONL to stdout)."
-Overwrite = Annotated[
-    bool, typer.Option("--overwrite", help="Redo shards that are already finished (have a manifest).",
-                       rich_help_panel="Sharding")
-]
 _CONFIG = Annotated[
     Path | None,
     typer.Option("-c", "--config", help="YAML file of option values; command-line options win.",

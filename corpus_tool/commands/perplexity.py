@@ -42,7 +42,7 @@ Examples:
 INPUT: .txt/.md files (one document each), Parquet shards (text column) or
 directories of them. MODEL becomes a directory: model.bin (KenLM binary) and
 model.json (tokenizer, order, data). Needs KenLM's lmplz and build_binary:
-`make install` or `bash scripts/build_kenlm.sh .venv` builds them."""
+`corpus-tool setup kenlm` builds them (cmake, C++ and Boost needed)."""
 
 
 def perplexity(call: Call) -> None:

@@ -77,8 +77,26 @@ def init(
     print(f"wrote {config}; run it with: corpus-tool run {config} --executor local --workers 2")
 
 
-def write_config(path: Path, output: str) -> None:
+# The demo without KenLM's lmplz (a plain `pip install`): perplexity scores with the model shipped in
+# corpus_tool/data/models/reference-lm instead of a train-lm step. That model is train-lm's output for the
+# same reference text and settings (tests/test_perplexity.py retrains it and compares the bytes), so the demo's
+# results are the same either way.
+SHIPPED_LM = "{data}/models/reference-lm"
+_TRAIN_LM_STEP = """  - stage: train-lm
+    inputs: ["{data}/reference"]
+    output: models/lm
+"""
+_SHIPPED_LM_NOTE = """  # train-lm is left out: KenLM's lmplz is not installed (`corpus-tool setup kenlm` builds it).
+  # perplexity uses the reference model shipped with corpus-tool: train-lm's output for {data}/reference.
+"""
+
+
+def write_config(path: Path, output: str, *, shipped_lm: bool = False) -> None:
     text = TEMPLATE.read_text(encoding="utf-8").replace("__OUTPUT__", output)
+    if shipped_lm:
+        if _TRAIN_LM_STEP not in text or 'model: "{train-lm}"' not in text:
+            raise CorpusToolError(f"{TEMPLATE}: the train-lm step is not where the demo expects it (a bug)")
+        text = text.replace(_TRAIN_LM_STEP, _SHIPPED_LM_NOTE).replace('model: "{train-lm}"', f'model: "{SHIPPED_LM}"')
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
@@ -264,7 +282,11 @@ def demo(
             raise UsageError(f"{output}: not the output folder of a previous demo; not deleting it")
         shutil.rmtree(output)
     config = output / "pipeline.yaml"
-    write_config(config, ".")
+    shipped_lm = not _have_lmplz()
+    if shipped_lm:
+        print("corpus-tool demo: lmplz not found, so perplexity uses the shipped reference model instead of "
+              "training one; `corpus-tool setup kenlm` builds lmplz", file=sys.stderr)
+    write_config(config, ".", shipped_lm=shipped_lm)
     cfg = load_config(config)
     plan = make_plan(cfg)
     if plan.missing:
@@ -303,6 +325,18 @@ def demo(
         print(f"NOT RUN (not available yet in this installation): {', '.join(plan.missing)}")
     if checks.failed:
         raise typer.Exit(ExitCode.FAILURE)
+
+
+def _have_lmplz() -> bool:
+    from corpus_tool.errors import MissingDependencyError
+    from corpus_tool.stages.train_lm import find_kenlm_binary
+
+    try:
+        find_kenlm_binary("lmplz")
+        find_kenlm_binary("build_binary")
+    except MissingDependencyError:
+        return False
+    return True
 
 
 def _is_demo_output(folder: Path, state_dir: str) -> bool:

@@ -51,14 +51,7 @@ def tokenize(call: Call) -> None:
     from corpus_tool.stages.tokenize import TokenizeStage
 
     stage = call.options.build(TokenizeStage)
-    summary = run_stage(stage, call.inputs, call.output, **call.run.runner_kwargs())
-    t = stage.totals
-    if t["tokens"]:
-        summary.extra["tokens"] = f"{t['tokens']:,}"
-        summary.extra["chars/token"] = f"{t['chars'] / max(t['text_tokens'], 1):.3f}"
-        summary.extra["tokens/doc"] = f"{t['tokens'] / max(t['documents'], 1):.1f}"
-        summary.extra["encoder"] = stage.encoder.backend
-    report(summary)
+    report(run_stage(stage, call.inputs, call.output, **call.run.runner_kwargs()))
 
 
 def merge(call: Call) -> None:

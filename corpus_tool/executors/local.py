@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from corpus_tool import shards
 from corpus_tool.errors import UsageError
 from corpus_tool.pipeline import STATE_DIR, Plan, Step, write_task_record
 
@@ -115,7 +116,8 @@ def _run_step(plan: Plan, step: Step, pending: list[int], workers: int) -> list[
             seconds = time.perf_counter() - started
             max_rss = int(usage.ru_maxrss)
             if proc.returncode < 0:
-                _remove_temporaries(step, pid)
+                # killed by a signal: it could not remove its temporaries itself
+                shards.remove_temporaries([], folder=step.output, pid=pid)
             if proc.returncode == 0:
                 write_task_record(
                     plan.record_path(step, index),
@@ -153,15 +155,6 @@ def _start(plan: Plan, step: Step, index: int) -> subprocess.Popen:
         fh.write(f"# {step.label} task {index} of {step.count}\n# {' '.join(argv)}\n")
         fh.flush()
         return subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-
-def _remove_temporaries(step: Step, pid: int) -> None:
-    """A task killed by a signal cannot remove its hidden temporary files (the shard contract names them
-    `.NAME.tmp-PID`); they are never read, but they are removed here so nothing is left behind."""
-    for folder in {step.output, step.output / "rejected", step.output / "manifests"}:
-        if folder.is_dir():
-            for tmp in folder.glob(f".*.tmp-{pid}"):
-                tmp.unlink(missing_ok=True)
 
 
 def _describe_rc(rc: int) -> str:

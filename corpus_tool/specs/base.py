@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 MISSING: Any = dataclasses.MISSING
 
 # The options the runner takes (RunOptions); a command declares which of them it has.
-SHARD_RUN = ("shard_index", "num_shards", "overwrite", "batch_size", "rejected")
+SHARD_RUN = ("shard_index", "num_shards", "overwrite", "batch_size", "rejected", "progress_interval")
 
 
 def option(default: Any = MISSING, help: str = "", *, flags: tuple[str, ...] = (), min: float | None = None,
@@ -105,10 +105,14 @@ class RunOptions(Options):
     batch_size: int = option(512, "Documents per record batch (bounds memory).", min=1, panel="Sharding")
     rejected: str | None = option(None, "With -o -: write rejected documents as JSONL to this file.",
                                   panel="Sharding")
+    progress_interval: float = option(
+        30.0, "Without a terminal (Slurm logs): log a progress line inside each shard every this many seconds; 0 "
+        "turns it off. On a terminal a status line is redrawn instead.", min=0, panel="Sharding")
 
     def runner_kwargs(self) -> dict[str, Any]:
         return {"shard_index": self.shard_index, "num_shards": self.num_shards, "overwrite": bool(self.overwrite),
-                "batch_size": int(self.batch_size), "rejected_output": self.rejected}
+                "batch_size": int(self.batch_size), "rejected_output": self.rejected,
+                "progress_interval": float(self.progress_interval)}
 
 
 # ------------------------------------------------------------------------------------------ pipeline steps

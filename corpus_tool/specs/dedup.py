@@ -62,7 +62,7 @@ class DedupOptions(PairsOptions, SignatureOptions):
     """`corpus-tool dedup IN -o OUT`: every step, locally."""
 
     command = "dedup run"
-    shared = ("overwrite", "batch_size", "rejected")
+    shared = ("overwrite", "batch_size", "rejected", "progress_interval")
 
     work: str | None = option(None, "Work directory for signatures, pairs and clusters [default: OUT/dedup-work].")
 

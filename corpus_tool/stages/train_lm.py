@@ -1,8 +1,8 @@
 """Train a KenLM n-gram model with KenLM's own `lmplz` and `build_binary`.
 
 A model is a directory: `model.bin` (KenLM binary) and `model.json` (how its text was tokenized, the order
-and the training data), so that `perplexity` tokenizes the way the model was trained. lmplz is not on PyPI;
-`make install` (scripts/build_kenlm.sh) builds it from the kenlm sdist into the virtualenv's bin/.
+and the training data), so that `perplexity` tokenizes the way the model was trained. lmplz is on no package
+index; `corpus-tool setup kenlm` (corpus_tool/setup_kenlm.py) builds it from the kenlm sdist into the environment.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ TOKENIZERS = ("char", "jieba")
 TEXT_SUFFIXES = (".txt", ".md")
 
 _HOW_TO_GET = (
-    "KenLM's lmplz and build_binary are not on PyPI; build them into this virtualenv with "
-    "`bash scripts/build_kenlm.sh .venv` (or `make install`), which compiles them from the kenlm sdist "
-    "(needs cmake and Boost: apt-get install cmake libboost-program-options-dev libboost-system-dev "
-    "libboost-thread-dev libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev)"
+    "KenLM's lmplz and build_binary are on no package index; build them into this environment with "
+    "`corpus-tool setup kenlm` (about 1.5 minutes; needs cmake, a C++ compiler and Boost: apt-get install "
+    "cmake g++ libboost-program-options-dev libboost-system-dev libboost-thread-dev libboost-test-dev "
+    "zlib1g-dev libbz2-dev liblzma-dev)"
 )
 
 

@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_tool import __version__, schema, shards
+from corpus_tool import completion, schema, shards
+from corpus_tool.completion import Summary
 from corpus_tool.errors import UsageError
-from corpus_tool.stages.dedup.signatures import StepSummary
-from corpus_tool.stages.dedup.work import WorkDir, band_names, fingerprint, is_current, shard_of
+from corpus_tool.stages.dedup.work import WorkDir, band_names, fingerprint, shard_of
 
 STEP = "dedup-clusters"
 PAIR_CHUNK = 1 << 20
@@ -147,7 +146,7 @@ def _column_for(wd: WorkDir, shard_list: list[dict], members: np.ndarray, column
     return pa.chunked_array([c for p in parts for c in p.chunks])
 
 
-def compute_clusters(work: str, *, overwrite: bool = False) -> StepSummary:
+def compute_clusters(work: str, *, overwrite: bool = False) -> Summary:
     wd = WorkDir(work)
     settings = wd.settings()
     shard_list = wd.signature_shards()
@@ -155,13 +154,13 @@ def compute_clusters(work: str, *, overwrite: bool = False) -> StepSummary:
     bands = band_names(settings)
     pair_manifests = _pair_files(wd, bands, sig_fp)
     fp = fingerprint({"signatures": sig_fp, "pairs": [m["outputs"] for m in pair_manifests]})
-    summary = StepSummary(STEP)
-    if not overwrite and is_current(wd.clusters_manifest, fp):
-        summary.units_skipped = 1
+    summary = Summary(STEP, unit="step", filters=False)
+    if not overwrite and completion.is_current(wd.clusters_manifest, fp):
+        summary.skipped = 1
         return summary
-    wd.clusters_manifest.unlink(missing_ok=True)
-    wall = datetime.now(UTC)
     started = time.perf_counter()
+    decisions = [wd.decisions_path(m["shard"]) for m in shard_list]
+    unit = completion.start(wd.clusters_manifest, STEP, [wd.clusters_path, *decisions])
     n_docs = sum(int(m["docs"]) for m in shard_list)
 
     def chunks() -> Iterator[np.ndarray]:
@@ -214,9 +213,7 @@ def compute_clusters(work: str, *, overwrite: bool = False) -> StepSummary:
         ], schema=DECISIONS_SCHEMA))
     n_exact = int((reason == EXACT).sum())
     n_near = int((reason == NEAR).sum())
-    shards.write_json_atomic(wd.clusters_manifest, {
-        "stage": STEP,
-        "tool_version": __version__,
+    unit.write({
         "docs": n_docs,
         "docs_in_clusters": int(len(members)),
         "clusters": int(len(unique_roots)),
@@ -224,12 +221,9 @@ def compute_clusters(work: str, *, overwrite: bool = False) -> StepSummary:
         "removed": {EXACT: n_exact, NEAR: n_near},
         "union_find_passes": passes,
         "outputs": {"clusters": shards.describe_file(wd.clusters_path)},
-        "fingerprint": fp,
-        "timings": {"started": wall.isoformat(timespec="seconds"),
-                    "seconds": round(time.perf_counter() - started, 3)},
-    })
-    summary.units_done = 1
-    summary.docs = n_docs
+    }, fingerprint=fp)
+    summary.done = 1
+    summary.docs_in = n_docs
     summary.seconds = time.perf_counter() - started
     summary.extra = {"clusters": f"{len(unique_roots):,}", EXACT: f"{n_exact:,}", NEAR: f"{n_near:,}"}
     return summary

@@ -18,20 +18,18 @@ false positives of the S-curve's tail at the cost of one random read of two sign
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow.parquet as pq
 
-from corpus_tool import __version__, shards
+from corpus_tool import completion, shards
+from corpus_tool.completion import Summary
 from corpus_tool.stages.dedup.hashing import EMPTY_BAND, estimated_jaccard
-from corpus_tool.stages.dedup.signatures import StepSummary
 from corpus_tool.stages.dedup.work import (
     EXACT_BAND,
     WorkDir,
     band_names,
     fingerprint,
-    is_current,
     save_npy,
     shard_of,
 )
@@ -55,49 +53,41 @@ def compute_pairs(
     overwrite: bool = False,
     partitions: int = 1,
     verify_threshold: float | None = None,
-) -> StepSummary:
+) -> Summary:
     wd = WorkDir(work)
     settings = wd.settings()
     shard_list = wd.signature_shards()
     sig_fp = wd.signatures_fingerprint(shard_list)
     index, count = shards.array_position(shard_index, num_shards)
-    summary = StepSummary(STEP, extra={})
+    summary = Summary(STEP, unit="band", filters=False)
     started = time.perf_counter()
     total_docs = sum(int(m["docs"]) for m in shard_list)
     candidates = kept = 0
     for band in my_bands(band_names(settings), index, count):
         verify = None if band == EXACT_BAND else verify_threshold
         fp = fingerprint({"signatures": sig_fp, "band": band, "verify_threshold": verify})
-        if not overwrite and is_current(wd.pairs_manifest(band), fp):
-            summary.units_skipped += 1
+        if not overwrite and completion.is_current(wd.pairs_manifest(band), fp):
+            summary.skipped += 1
             continue
-        wall = datetime.now(UTC)
-        t0 = time.perf_counter()
-        wd.pairs_manifest(band).unlink(missing_ok=True)
+        unit = completion.start(wd.pairs_manifest(band), STEP, [wd.pairs_path(band)], band=band)
         clique = VERIFY_CLIQUE_MAX if verify is not None else 0
         pairs = band_pairs(wd, shard_list, band, settings.bands, partitions, clique)
         n_candidates = len(pairs)
         if verify is not None and len(pairs):
             pairs = pairs[verified(wd, shard_list, pairs) >= verify]
         save_npy(wd.pairs_path(band), pairs)
-        shards.write_json_atomic(wd.pairs_manifest(band), {
-            "stage": STEP,
-            "band": band,
-            "tool_version": __version__,
+        unit.write({
             "docs": total_docs,
             "candidate_pairs": n_candidates,
             "pairs": int(len(pairs)),
             "verify_threshold": verify,
             "signatures_fingerprint": sig_fp,
             "outputs": {"pairs": shards.describe_file(wd.pairs_path(band))},
-            "fingerprint": fp,
-            "timings": {"started": wall.isoformat(timespec="seconds"),
-                        "seconds": round(time.perf_counter() - t0, 3)},
-        })
+        }, fingerprint=fp)
         candidates += n_candidates
         kept += len(pairs)
-        summary.units_done += 1
-    summary.docs = total_docs
+        summary.done += 1
+    summary.docs_in = total_docs
     summary.seconds = time.perf_counter() - started
     summary.extra = {"candidate pairs": f"{candidates:,}", "pairs kept": f"{kept:,}"}
     return summary

@@ -6,19 +6,19 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_tool import __version__, schema, shards
+from corpus_tool import completion, schema, shards
+from corpus_tool.completion import Summary
 from corpus_tool.errors import BadInputError, OutputError, UsageError
 from corpus_tool.runner import text_bytes
 from corpus_tool.stages.dedup.hashing import ShingleSettings, batch_signatures
-from corpus_tool.stages.dedup.work import WorkDir, fingerprint, is_current
+from corpus_tool.stages.dedup.work import WorkDir, fingerprint
 
 log = logging.getLogger("corpus_tool")
 
@@ -32,32 +32,6 @@ DOCS_SCHEMA = pa.schema(
         pa.field("exact", pa.uint64(), nullable=False),
     ]
 )
-
-
-@dataclass
-class StepSummary:
-    """What a dedup step did, for the one-line report."""
-
-    step: str
-    units_done: int = 0
-    units_skipped: int = 0
-    docs: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-    extra: dict | None = None
-
-    def line(self) -> str:
-        rate = self.bytes / 1e6 / self.seconds if self.seconds > 0 and self.bytes else 0.0
-        parts = [f"{self.step}: {self.units_done} done"]
-        if self.units_skipped:
-            parts.append(f"{self.units_skipped} already finished")
-        body = f"{self.docs:,} docs"
-        if self.bytes:
-            body += f", {self.bytes / 1e6:.1f} MB in {self.seconds:.1f} s ({rate:.2f} MB/s)"
-        else:
-            body += f" in {self.seconds:.1f} s"
-        extra = "".join(f", {k} {v}" for k, v in (self.extra or {}).items())
-        return f"{', '.join(parts)}; {body}{extra}"
 
 
 class _RowGroupWriter:
@@ -107,7 +81,7 @@ def compute_signatures(
     num_shards: int | None = None,
     overwrite: bool = False,
     batch_size: int = 512,
-) -> StepSummary:
+) -> Summary:
     """Write the signature files of this task's shards into WORK/signatures/."""
     wd = WorkDir(work)
     index, count = shards.array_position(shard_index, num_shards)
@@ -117,19 +91,19 @@ def compute_signatures(
     if not all_shards:
         raise UsageError(f"no input shards found in {' '.join(inputs)}")
     wd.save_settings(settings, overwrite)
-    summary = StepSummary(STEP)
+    summary = Summary(STEP, filters=False)
     started = time.perf_counter()
     for shard in shards.select_shards(all_shards, index, count):
         path = shard.paths[0]
         source = shards.describe_file(path)
         fp = fingerprint({"settings": asdict(settings), "input": [source["bytes"], source["sha256"]]})
-        if not overwrite and is_current(wd.sig_manifest(shard.name), fp):
-            summary.units_skipped += 1
+        if not overwrite and completion.is_current(wd.sig_manifest(shard.name), fp):
+            summary.skipped += 1
             continue
         docs, nbytes = _one_shard(wd, shard.name, path, source, settings, fp, batch_size)
-        summary.units_done += 1
-        summary.docs += docs
-        summary.bytes += nbytes
+        summary.done += 1
+        summary.docs_in += docs
+        summary.bytes_in += nbytes
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -137,14 +111,12 @@ def compute_signatures(
 def _one_shard(
     wd: WorkDir, name: str, path: str, source: dict, settings: ShingleSettings, fp: str, batch_size: int
 ) -> tuple[int, int]:
-    wd.sig_manifest(name).unlink(missing_ok=True)
-    wall = datetime.now(UTC)
-    t0 = time.perf_counter()
+    finals = [wd.sig_path(name), wd.bands_path(name)]
+    unit = completion.start(wd.sig_manifest(name), STEP, [*finals, wd.docs_path(name)], shard=name)
     try:
         n = pq.ParquetFile(path).metadata.num_rows
     except (pa.ArrowException, OSError) as e:
         raise BadInputError(path, None, f"not a readable Parquet file ({e})") from e
-    finals = [wd.sig_path(name), wd.bands_path(name)]
     tmps = [shards.temp_path(f) for f in finals]
     finals[0].parent.mkdir(parents=True, exist_ok=True)
     docs_writer = _RowGroupWriter(shards.ParquetShardWriter(wd.docs_path(name), DOCS_SCHEMA))
@@ -186,10 +158,7 @@ def _one_shard(
         if isinstance(e, OSError):  # a full disk or a quota: the user's output problem, exit 5
             raise OutputError(f"{finals[0].parent}: cannot write the signatures of {name} ({e.strerror or e})") from e
         raise
-    manifest = {
-        "stage": STEP,
-        "shard": name,
-        "tool_version": __version__,
+    unit.write({
         "input": source,
         "docs": n,
         "bytes": nbytes,
@@ -199,9 +168,5 @@ def _one_shard(
             "sig": shards.describe_file(finals[0]),
             "bands": shards.describe_file(finals[1]),
         },
-        "fingerprint": fp,
-        "timings": {"started": wall.isoformat(timespec="seconds"),
-                    "seconds": round(time.perf_counter() - t0, 3)},
-    }
-    shards.write_json_atomic(wd.sig_manifest(name), manifest)
+    }, fingerprint=fp)
     return n, nbytes

@@ -154,13 +154,6 @@ def _by_name(obj):
     return obj
 
 
-def is_current(manifest: Path, fp: str) -> bool:
-    """True when `manifest` exists and was written from inputs with fingerprint `fp`."""
-    if not manifest.exists():
-        return False
-    return shards.read_manifest(manifest).get("fingerprint") == fp
-
-
 def save_npy(final: Path, array: np.ndarray) -> None:
     """np.save under a temporary name, then rename."""
     final.parent.mkdir(parents=True, exist_ok=True)

@@ -1,16 +1,17 @@
 """The tokenize stage: document shards in, one token dataset per shard out (Megatron .bin/.idx or flat).
 
-`process` encodes a batch, rejects documents that yield no tokens (reason `empty`), appends EOD, and hands
-the kept rows on with a `tokens` column (an Arrow large_list<uint32> built zero-copy from the encoder's flat
-array). The sink streams those tokens into the shard's token files, which the runner renames into place
-before it writes the manifest. Megatron's preprocess_data.py records an empty document as a document with
-no sequences; we reject it instead, so every document in our index has at least its EOD and
-docs in == kept + rejected holds.
+`process` encodes a batch, rejects documents that yield no tokens (reason `empty`), appends EOD, and returns
+the kept rows with their `tokens` (TOKENS_COLUMN, an Arrow large_list<uint32> built zero-copy from the
+encoder's flat array): the input this stage's own sink declares. The sink streams them into the shard's
+token files, which the runner renames into place before it writes the manifest, and reports the shard's
+token statistics for it (the run's summary line adds those up: `summary_extra`).
+
+Megatron's preprocess_data.py records an empty document as a document with no sequences; we reject it
+instead, so every document in our index has at least its EOD and docs in == kept + rejected holds.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -55,7 +56,6 @@ class TokenizeStage(Stage):
         self.append_eod = append_eod
         self.eod, self.eod_token = self._resolve_eod(eod)
         self.dtype = megatron.optimal_dtype(self.vocab_size)
-        self.totals: Counter[str] = Counter()  # over the shards of this run, for the summary line
 
     def _resolve_eod(self, eod: int | None) -> tuple[int | None, str | None]:
         if eod is not None:
@@ -120,6 +120,19 @@ class TokenizeStage(Stage):
             stats["backend_note"] = self.encoder.fallback_reason
         return stats
 
+    def summary_extra(self, stats: list[dict[str, Any]]) -> dict[str, Any]:
+        """Token totals over the shards of this run, from their manifests' statistics."""
+        tokens = sum(s.get("tokens", 0) for s in stats)
+        if not tokens:
+            return {}
+        text_tokens = sum(s.get("text_tokens", 0) for s in stats)
+        return {
+            "tokens": f"{tokens:,}",
+            "chars/token": f"{sum(s.get('characters', 0) for s in stats) / max(text_tokens, 1):.3f}",
+            "tokens/doc": f"{tokens / max(sum(s.get('documents', 0) for s in stats), 1):.1f}",
+            "encoder": self.encoder.backend,
+        }
+
     # -- outputs ------------------------------------------------------------------------------------
     def make_sink(self, out_dir: Path, name: str) -> TokenSink:
         prefix = out_dir / name
@@ -127,7 +140,7 @@ class TokenizeStage(Stage):
             writer = megatron.MegatronWriter(prefix, self.dtype)
         else:
             writer = flat.FlatWriter(prefix, self.vocab_size, self.eod if self.append_eod else None)
-        return TokenSink(writer, self.totals, eod_per_doc=self.append_eod)
+        return TokenSink(writer, eod_per_doc=self.append_eod)
 
     def output_files(self, out_dir: Path, name: str) -> list[Path]:
         prefix = out_dir / name
@@ -139,9 +152,8 @@ class TokenizeStage(Stage):
 class TokenSink:
     """Streams the `tokens` column of kept batches into a token writer and keeps the shard's statistics."""
 
-    def __init__(self, writer: megatron.MegatronWriter | flat.FlatWriter, totals: Counter, eod_per_doc: bool):
+    def __init__(self, writer: megatron.MegatronWriter | flat.FlatWriter, eod_per_doc: bool):
         self.writer = writer
-        self.totals = totals
         self.eod_per_doc = eod_per_doc
         self.chars = 0
         self.text_bytes = 0
@@ -158,13 +170,7 @@ class TokenSink:
         self.text_bytes += int(pc.sum(pc.binary_length(text)).as_py() or 0)
 
     def finish(self) -> list[Path]:
-        files = self.writer.finish()
-        self.totals["shards"] += 1
-        self.totals["documents"] += self.writer.documents
-        self.totals["tokens"] += self.writer.tokens
-        self.totals["text_tokens"] += self._text_tokens()
-        self.totals["chars"] += self.chars
-        return files
+        return self.writer.finish()
 
     def abort(self) -> None:
         self.writer.abort()
