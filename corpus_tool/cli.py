@@ -48,6 +48,7 @@ COMMAND_MODULES = [
     "filter",
     "select",
     "perplexity",
+    "quality",
     "dedup",
     "tokenize",
     "pipeline",

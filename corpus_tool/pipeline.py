@@ -34,7 +34,7 @@ from typing import Any
 from corpus_tool import shards, specs
 from corpus_tool.errors import UsageError
 from corpus_tool.pipeline_config import PipelineConfig, SlurmOptions, StageConfig, load_config  # noqa: F401 (re-exported)
-from corpus_tool.specs.base import BANDS, INPUTS, ONE, OUTPUT, WORK, Options, StageSpec
+from corpus_tool.specs.base import BANDS, INPUTS, NONE, ONE, OUTPUT, WORK, Options, StageSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 STATE_DIR = ".pipeline"  # under the output root: the plan and the task records
@@ -379,7 +379,7 @@ def _stage_steps(
     work = (Path(resolver.path(str(work_opt), f"{where}.options.work")) if work_opt
             else out.with_name(out.name + "-work"))
     per_step = _options_per_step(spec, opts, f"{where}.options", check_options)
-    folders = {INPUTS: inputs, WORK: [str(work)], OUTPUT: [str(out)]}
+    folders = {INPUTS: inputs, WORK: [str(work)], OUTPUT: [str(out)], NONE: []}
     steps = []
     for step_spec, options in zip(spec.steps, per_step, strict=True):
         accepted = accepted_options(step_spec.options) if check_options else None

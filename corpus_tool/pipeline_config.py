@@ -10,6 +10,7 @@ from typing import Any
 
 from corpus_tool import specs, yamlfile
 from corpus_tool.errors import UsageError
+from corpus_tool.specs.base import NONE
 
 KINDS = ("shards", "command", "steps")  # kind of a stage: from its StageSpec (corpus_tool/specs)
 
@@ -136,7 +137,7 @@ def load_config(path: str | Path) -> PipelineConfig:
             raise UsageError(f"{where}.kind: {sc.kind!r} is not one of {', '.join(KINDS)}")
         if sc.inputs is not None and isinstance(sc.inputs, str):
             sc.inputs = [sc.inputs]
-        if sc.kind == "command" and not sc.inputs:
+        if sc.kind == "command" and not sc.inputs and not (spec and spec.steps[0].reads == NONE):
             raise UsageError(f"{where}.inputs: a command stage ({sc.stage}) needs its inputs")
         stages.append(sc)
     names = [s.name for s in stages]

@@ -24,8 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from corpus_tool import schema, shards
+from corpus_tool import report_details, schema, shards
 from corpus_tool.audit import load_manifests, stage_dirs
+from corpus_tool.report_details import Details
 
 SAMPLE_ROWS = 200_000  # per distribution: enough for a histogram, bounded for a billion-document run
 
@@ -54,6 +55,7 @@ class Summary:
     token_documents: int = 0
     chars_per_token: float | None = None
     notes: list[str] = field(default_factory=list)
+    details: Details = field(default_factory=Details)  # sample rejections, thresholds, signals, what-if
 
 
 def summarize(root: Path) -> Summary:
@@ -90,6 +92,9 @@ def summarize(root: Path) -> Summary:
             _add_column(dists, "lang_score", f.label, kept_files, rejected_files, schema.LANG_SCORE)
         if f.stage == "perplexity" or (f.stage not in _KNOWN_STAGES and "ppl" not in dists):
             _add_column(dists, "ppl", f.label, kept_files, rejected_files, schema.PPL)
+        if f.stage == "quality":
+            _add_column(dists, "quality_score", f.label, kept_files, rejected_files, schema.QUALITY_SCORE)
+        report_details.collect(f.label, f.stage, manifests, kept_files, rejected_files, summary.details)
         if f.stage == "dedup":
             sizes = _cluster_sizes(rejected_files)
             if sizes.size:
@@ -113,12 +118,13 @@ def summarize(root: Path) -> Summary:
                 lengths[label] = values
         if lengths:
             dists["length (characters)"] = lengths
+    dists.update(summary.details.signals)
     if text_tokens:
         summary.chars_per_token = chars / text_tokens
     return summary
 
 
-_KNOWN_STAGES = {"ingest", "langid", "normalize", "filter", "perplexity", "dedup", "tokenize"}
+_KNOWN_STAGES = {"ingest", "langid", "normalize", "quality", "filter", "perplexity", "dedup", "tokenize"}
 
 
 def _stage_name(manifests: dict[str, dict], d: Path) -> str:
@@ -313,6 +319,8 @@ def _plots(s: Summary, out: Path) -> list[tuple[str, Path]]:
             bins = 40
         for label, v in series.items():
             ax.hist(v, bins=bins, alpha=0.6, label=f"{label} (n={v.size:,})")
+        for k, (what, value) in enumerate(s.details.thresholds.get(name, [])):
+            ax.axvline(value, color=f"C{k + 3}", linestyle="--", linewidth=1.5, label=f"{what} = {value:.4g}")
         ax.set_title(name)
         ax.set_ylabel("documents" if name != "duplicate cluster size" else "clusters")
         ax.legend(fontsize=8)
@@ -354,6 +362,7 @@ def write_report(s: Summary, out: Path) -> Path:
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}
 table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{text-align:left}}
+td.snip{{text-align:left;max-width:460px;word-break:break-all}}
 figure{{margin:1.5em 0}}img{{max-width:100%}}pre{{background:#f6f6f6;padding:1em}}</style></head><body>
 <h1>corpus-tool report</h1>
 <p>Output root: <code>{e(str(s.root))}</code></p>
@@ -365,6 +374,7 @@ figure{{margin:1.5em 0}}img{{max-width:100%}}pre{{background:#f6f6f6;padding:1em
 <table><tr><th>stage</th><th>reason</th><th>documents</th></tr>{reasons}</table>
 <h2>Distributions</h2>
 <table><tr><th>distribution</th><th>series</th><th>n</th><th>median</th><th>p10</th><th>p90</th></tr>{dist_rows}</table>
+{report_details.html_sections(s.details)}
 {images}
 </body></html>
 """
@@ -401,6 +411,9 @@ def _json_summary(s: Summary) -> dict[str, Any]:
             }
             for name, series in s.distributions.items()
         },
+        "rejected_samples": s.details.samples,
+        "thresholds": {k: [[w, v] for w, v in lines] for k, lines in s.details.thresholds.items()},
+        "what_if": s.details.whatif,
         "tokens": s.tokens,
         "token_documents": s.token_documents,
         "chars_per_token": s.chars_per_token,

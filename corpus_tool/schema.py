@@ -26,6 +26,7 @@ NORMALIZED = "normalized"
 CLEANED = "cleaned"
 PPL = "ppl"
 PPL_BUCKET = "ppl_bucket"
+QUALITY_SCORE = "quality_score"
 SIGNALS = "signals"
 FLAGS = "flags"
 STAGE = "stage"
@@ -48,7 +49,7 @@ DOCUMENT_SCHEMA = pa.schema(
         pa.field(CLEANED, pa.list_(pa.string())),  # filter: line-level cleaning applied (rule names)
         pa.field(PPL, pa.float32()),  # perplexity: KenLM document perplexity
         pa.field(PPL_BUCKET, pa.string()),  # perplexity: head / middle / tail
-        # (quality_score float32 goes here: the quality helper's column)
+        pa.field(QUALITY_SCORE, pa.float32()),  # quality: P(high quality) from the classifier, in [0, 1]
         pa.field(SIGNALS, pa.string()),  # --annotate: JSON object, name -> what it measured (annotate.py)
         pa.field(FLAGS, pa.list_(pa.string())),  # --annotate: names that would have rejected the document
     ]

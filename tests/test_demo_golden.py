@@ -30,7 +30,7 @@ GOLDEN = REPO / "tests" / "fixtures" / "demo_golden.json"
 # Parts of the demo folder that hold timings, host names or absolute paths rather than corpus bytes.
 SKIPPED_DIRS = {"manifests", "logs", ".pipeline", "report", "slurm"}
 FIXED = "/tmp/corpus-tool-golden-demo"  # where the package copy runs from
-SKIPPED_FILES = {"pipeline.yaml", "manifest.json", "model.json"}
+SKIPPED_FILES = {"pipeline.yaml", "manifest.json", "model.json", "card.json"}  # card.json: created, seconds
 
 
 def demo_hashes(out: Path) -> dict[str, str]:

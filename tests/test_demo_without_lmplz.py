@@ -36,7 +36,7 @@ def test_demo_without_lmplz_runs_every_stage(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "lmplz not found" in proc.stderr and "corpus-tool setup kenlm" in proc.stderr
     assert "NOT RUN" not in proc.stdout and "audit: all" in proc.stdout
-    assert (out / "05-perplexity" / "manifests").is_dir() and not (out / "models" / "lm").exists()
+    assert (out / "06-perplexity" / "manifests").is_dir() and not (out / "models" / "lm").exists()
 
 
 def test_train_lm_without_lmplz_still_exits_4(tmp_path):

@@ -175,6 +175,30 @@ def test_cli_errors(tmp_path, run_cli):
     assert (other / "keep.txt").read_text(encoding="utf-8") == "precious"
 
 
+def test_annotate_keeps_every_document_and_flags_those_it_would_reject(model_dir, tmp_path):
+    from corpus_tool.runner import run_stage
+    from corpus_tool.stages.perplexity import PerplexityStage
+
+    rng = random.Random(3)
+    inp = tmp_path / "in"
+    inp.mkdir()
+    _write(inp / "s.parquet", HELD_OUT + [shuffle_chars(t, rng) for t in HELD_OUT])
+    ppl = [LanguageModel(model_dir).perplexity(t) for t in pq.read_table(inp / "s.parquet")["text"].to_pylist()]
+    limit = float(np.median(ppl))
+    run_stage(PerplexityStage(model_dir, max_ppl=limit), [str(inp)], str(tmp_path / "plain"))
+    run_stage(PerplexityStage(model_dir, max_ppl=limit, annotate=True), [str(inp)], str(tmp_path / "marked"))
+    rejected = pq.read_table(tmp_path / "plain" / "rejected" / "s.parquet")["id"].to_pylist()
+    kept = pq.read_table(tmp_path / "marked" / "s.parquet").to_pylist()
+    assert len(kept) == len(ppl)
+    marked_rej = tmp_path / "marked" / "rejected" / "s.parquet"
+    assert not marked_rej.exists() or pq.read_metadata(marked_rej).num_rows == 0
+    assert rejected and sorted(r["id"] for r in kept if r["flags"] == ["perplexity"]) == sorted(rejected)
+    for r in kept:
+        s = json.loads(r["signals"])["perplexity"]
+        assert abs(s["ppl"] - r["ppl"]) <= 1e-3 * r["ppl"]
+        assert (s.get("reason") == "ppl_above_max") == (r["flags"] == ["perplexity"])
+
+
 SHIPPED = Path(__file__).resolve().parents[1] / "corpus_tool" / "data" / "models" / "reference-lm"
 
 

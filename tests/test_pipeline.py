@@ -29,6 +29,8 @@ ALL = {
     "tokenize",
     "train-lm",
     "train-tokenizer",
+    "train-quality",
+    "quality",
 }
 OUTPUT_SUFFIXES = (".parquet", ".bin", ".idx")
 
@@ -113,16 +115,18 @@ def test_init_config_plans_every_stage_in_order(tmp_path):
     assert labels == [
         "train-lm",
         "train-tokenizer",
+        "train-quality",
         "01-ingest",
         "02-langid",
         "03-normalize",
-        "04-filter",
-        "05-perplexity",
-        "06-dedup-signatures",
-        "06-dedup-pairs",
-        "06-dedup-clusters",
-        "06-dedup-filter",
-        "07-tokenize",
+        "04-quality",
+        "05-filter",
+        "06-perplexity",
+        "07-dedup-signatures",
+        "07-dedup-pairs",
+        "07-dedup-clusters",
+        "07-dedup-filter",
+        "08-tokenize",
     ]
     steps = {s.label: s for s in plan.steps}
     root = cfg.output
@@ -136,36 +140,38 @@ def test_init_config_plans_every_stage_in_order(tmp_path):
         "--num-shards",
         "2",
     ]
-    assert steps["05-perplexity"].args[-2:] == ["--model", str(root / "models" / "lm")]
-    assert steps["06-dedup-signatures"].args[:5] == [
+    assert steps["06-perplexity"].args[-2:] == ["--model", str(root / "models" / "lm")]
+    assert steps["07-dedup-signatures"].args[:5] == [
         "dedup",
         "signatures",
-        str(root / "05-perplexity"),
+        str(root / "06-perplexity"),
         "-o",
-        str(root / "06-dedup-work"),
+        str(root / "07-dedup-work"),
     ]
-    assert steps["06-dedup-clusters"].count == 1 and not steps["06-dedup-clusters"].sharded
-    assert steps["06-dedup-filter"].task_args(0)[:7] == [
+    assert steps["07-dedup-clusters"].count == 1 and not steps["07-dedup-clusters"].sharded
+    assert steps["07-dedup-filter"].task_args(0)[:7] == [
         "dedup",
         "filter",
-        str(root / "05-perplexity"),
+        str(root / "06-perplexity"),
         "--work",
-        str(root / "06-dedup-work"),
+        str(root / "07-dedup-work"),
         "-o",
-        str(root / "06-dedup"),
+        str(root / "07-dedup"),
     ]
-    assert steps["07-tokenize"].args[1] == str(root / "06-dedup")
-    assert "--tokenizer" in steps["07-tokenize"].args
+    assert steps["08-tokenize"].args[1] == str(root / "07-dedup")
+    assert "--tokenizer" in steps["08-tokenize"].args
     assert steps["01-ingest"].args[1] == str(REPO / "corpus_tool" / "data" / "sample")
     # Dependencies (Slurm's afterok): the stage read by default, and the stages named by {NAME}.
     assert steps["01-ingest"].after == [] and steps["train-lm"].after == []
-    assert steps["05-perplexity"].after == ["04-filter", "train-lm"]
-    assert steps["06-dedup-pairs"].after == ["06-dedup-signatures"]
-    assert steps["07-tokenize"].after == ["06-dedup-filter", "train-tokenizer"]
+    assert steps["06-perplexity"].after == ["05-filter", "train-lm"]
+    assert steps["04-quality"].after == ["03-normalize", "train-quality"]
+    assert steps["train-quality"].args[:3] == ["train-quality", "-o", str(root / "models" / "quality")]
+    assert steps["07-dedup-pairs"].after == ["07-dedup-signatures"]
+    assert steps["08-tokenize"].after == ["07-dedup-filter", "train-tokenizer"]
     # A stage that is not available is reported, and the chain skips it.
     partial = make_plan(cfg, available=ALL - {"normalize"}, check_options=False)
     assert partial.missing == ["normalize"]
-    assert {s.label: s for s in partial.steps}["04-filter"].args[1] == str(root / "02-langid")
+    assert {s.label: s for s in partial.steps}["04-quality"].args[1] == str(root / "02-langid")
 
 
 @pytest.mark.parametrize(
@@ -253,16 +259,17 @@ def test_local_run_produces_every_stage_and_resumes(reference, run_cli):
         "01-ingest",
         "02-langid",
         "03-normalize",
-        "04-filter",
-        "05-perplexity",
-        "06-dedup",
-        "07-tokenize",
+        "04-quality",
+        "05-filter",
+        "06-perplexity",
+        "07-dedup",
+        "08-tokenize",
     ):
         manifests = list((root / stage / "manifests").glob("*.json"))
         assert manifests, stage
-    assert list((root / "07-tokenize").glob("*.idx"))
+    assert list((root / "08-tokenize").glob("*.idx"))
     records = list((root / ".pipeline" / "tasks").rglob("*.json"))
-    assert len(records) == 2 + 2 * 9 + 1  # two commands, nine 2-task steps, one clusters task
+    assert len(records) == 3 + 2 * 10 + 1  # three commands, ten 2-task steps, one clusters task
     # A rerun finds everything finished and changes nothing.
     before = output_files(root)
     proc = run_cli("run", str(root.parent / "pipeline.yaml"), "--workers", "2")
@@ -339,7 +346,7 @@ def test_killed_worker_then_rerun_gives_identical_output(reference, tmp_path, ru
     assert re.search(r"03-normalize: FAILED", err.decode()) and "on signal SIGKILL" in err.decode()
     # Nothing a later stage would read: the shard has no manifest and no visible output; later stages not run.
     assert not (target / "manifests" / "big.json").exists() and not (target / "big.parquet").exists()
-    assert not (run / "out" / "04-filter").exists()
+    assert not (run / "out" / "05-filter").exists()
 
     proc = run_cli("run", str(run / "pipeline.yaml"), "--workers", "2")
     assert "01-ingest: all 2 task(s) already finished" in proc.stderr.decode()
@@ -388,8 +395,9 @@ def test_overwrite_reaches_every_task(tmp_path):
     cfg = load_config(tmp_path / "p.yaml")
     plan = make_plan(cfg, overwrite=True)
     # Every command that has --overwrite gets it (train-lm has none: it always rewrites its model).
-    assert all(step.args[-1] == "--overwrite" for step in plan.steps if step.command != "train-lm")
-    assert len(plan.steps) == 12
+    trainers = ("train-lm", "train-quality")
+    assert all(step.args[-1] == "--overwrite" for step in plan.steps if step.command not in trainers)
+    assert len(plan.steps) == 14
     assert plan.pending(plan.steps[0]) == [0]
 
 

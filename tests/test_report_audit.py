@@ -41,11 +41,12 @@ def run_copy(demo_run, tmp_path):
 def test_demo_runs_every_stage_then_reports_and_audits(demo_run, run_cli, tmp_path):
     out, text = demo_run
     assert "NOT AVAILABLE" not in text and "NOT RUN" not in text
-    for stage in ("01-ingest", "02-langid", "03-normalize", "04-filter", "05-perplexity", "06-dedup", "07-tokenize"):
+    for stage in ("01-ingest", "02-langid", "03-normalize", "04-quality", "05-filter", "06-perplexity", "07-dedup",
+                  "08-tokenize"):
         assert re.search(rf"^{stage}\s+\d+\s+[\d,]+\s+[\d,]+", text, re.M), stage
-    assert f"clean documents (Parquet):           {out / '06-dedup'}" in text
-    assert f"token shards (Megatron .bin/.idx):   {out / '07-tokenize'}" in text
-    tokens = sum(int(read_idx(p)[0].sum()) for p in (out / "07-tokenize").glob("*.idx"))
+    assert f"clean documents (Parquet):           {out / '07-dedup'}" in text
+    assert f"token shards (Megatron .bin/.idx):   {out / '08-tokenize'}" in text
+    tokens = sum(int(read_idx(p)[0].sum()) for p in (out / "08-tokenize").glob("*.idx"))
     assert tokens > 1000 and f"tokens: {tokens:,} in" in text
     assert re.search(r"audit: all \d+ checks passed", text)
     assert (out / "report" / "index.html").exists() and (out / "pipeline.yaml").exists()
@@ -58,6 +59,19 @@ def test_demo_runs_every_stage_then_reports_and_audits(demo_run, run_cli, tmp_pa
     refused = run_cli("demo", "-o", str(foreign), "--overwrite", check=False)
     assert refused.returncode == 2 and "not deleting it" in refused.stderr.decode()
     assert (foreign / "thesis.tex").read_text() == "precious"
+
+
+def test_demo_quality_step_drops_the_junk_pages_and_keeps_the_articles(demo_run):
+    """The demo's classifier (trained at demo time on shipped text, none of it from the sample corpus)
+    rejects the sample's keyword, gambling and repeated-character pages and nothing else."""
+    root = demo_run[0]
+    rejected = pq.read_table(sorted((root / "04-quality" / "rejected").glob("*.parquet"))).to_pylist()
+    kept = pq.read_table(sorted((root / "04-quality").glob("*.parquet"))).to_pylist()
+    junk = ("二手车交易", "娱乐城", "哈哈哈哈")
+    assert len(rejected) >= 4 and all(any(j in r["text"] for j in junk) for r in rejected)
+    assert not [r["id"] for r in kept if any(j in r["text"] for j in junk)]
+    assert max(r["quality_score"] for r in rejected) < 0.5 <= min(r["quality_score"] for r in kept)
+    assert sum("东方资讯网" in r["text"] for r in kept) >= 5  # the news articles stay
 
 
 def _manifest_totals(stage_dir: Path) -> dict[str, int]:
@@ -78,10 +92,11 @@ def test_report_funnel_distributions_and_html(demo_run, run_cli, tmp_path):
         "01-ingest",
         "02-langid",
         "03-normalize",
-        "04-filter",
-        "05-perplexity",
-        "06-dedup",
-        "07-tokenize",
+        "04-quality",
+        "05-filter",
+        "06-perplexity",
+        "07-dedup",
+        "08-tokenize",
     ):
         t = _manifest_totals(root / stage)
         assert re.search(rf"^{stage}\s+\d+\s+{t['in']:,}\s+{t['kept']:,}\s+{t['rejected']:,}\s", text, re.M), (
@@ -90,23 +105,37 @@ def test_report_funnel_distributions_and_html(demo_run, run_cli, tmp_path):
         )
     assert re.search(r"rejected: .*lang_", text)  # langid rejections by reason
     assert re.search(r"rejected: .*duplicate", text)  # dedup rejections by reason
-    idx_tokens = sum(int(read_idx(p)[0].sum()) for p in (root / "07-tokenize").glob("*.idx"))
+    idx_tokens = sum(int(read_idx(p)[0].sum()) for p in (root / "08-tokenize").glob("*.idx"))
     assert f"tokens: {idx_tokens:,} in" in text
 
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     dists = summary["distributions"]
     for name in ("length (characters)", "lang_score", "ppl", "duplicate cluster size", "tokens per document"):
         assert name in dists and all(s["n"] > 0 for s in dists[name].values()), name
-    kept_final = _manifest_totals(root / "07-tokenize")["kept"]
-    assert dists["tokens per document"]["07-tokenize"]["n"] == kept_final
-    dedup_rejected = _manifest_totals(root / "06-dedup")["rejected"]
+    kept_final = _manifest_totals(root / "08-tokenize")["kept"]
+    assert dists["tokens per document"]["08-tokenize"]["n"] == kept_final
+    dedup_rejected = _manifest_totals(root / "07-dedup")["rejected"]
     # Every dedup-rejected document is in exactly one cluster, with its kept document.
-    assert dists["duplicate cluster size"]["06-dedup"]["n"] >= 1
-    assert summary["funnel"][5]["docs_rejected"] == dedup_rejected
+    assert dists["duplicate cluster size"]["07-dedup"]["n"] >= 1
+    assert summary["funnel"][6]["docs_rejected"] == dedup_rejected
+    # What was thrown away: sample rejections per stage and reason, with the measured value vs threshold.
+    samples = summary["rejected_samples"]
+    quality = [s for s in samples if s["stage"] == "04-quality"]
+    assert quality and all(s["reason"] == "low_quality" and "< 0.5000" in s["detail"] for s in quality)
+    assert {(s["stage"], s["reason"]) for s in samples} >= {("05-filter", "length"), ("07-dedup", "near_duplicate")}
+    assert all(s["id"] and len(s["snippet"]) <= 121 for s in samples if s["reason"] != "empty_text")
+    # the quality step separates the sample's junk pages (kept: all above the cut-off, rejected: below)
+    assert dists["quality_score"]["04-quality rejected"]["n"] == _manifest_totals(root / "04-quality")["rejected"]
+    assert summary["thresholds"]["quality_score"] == [["04-quality cut-off", 0.5]]
+    what_if = summary["what_if"]["04-quality: keep quality_score >= cut-off"]
+    assert [r["cutoff"] for r in what_if][4] == 0.5
+    assert what_if[4]["docs_kept"] == _manifest_totals(root / "04-quality")["kept"]
+    assert any(k.startswith("06-perplexity: keep ppl <= cut-off") for k in summary["what_if"])
 
     # The HTML page is self-contained: every plot is an embedded PNG that decodes to a real picture.
     page = (tmp_path / "report" / "index.html").read_text()
-    assert "<table>" in page and "06-dedup" in page
+    assert "<table>" in page and "07-dedup" in page
+    assert "Sample rejected documents" in page and "What if: 04-quality" in page
     assert not re.search(r'src="(?!data:)', page), "the page refers to an outside file"
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
     assert len(images) >= 7  # funnel, rejections, five distributions
@@ -177,10 +206,10 @@ def test_audit_passes_on_a_good_run(run_copy, run_cli):
     proc = run_cli("audit", str(run_copy))
     out = proc.stdout.decode()
     assert "FAIL" not in out
-    for stage in ("01-ingest", "04-filter", "06-dedup", "07-tokenize"):
+    for stage in ("01-ingest", "05-filter", "07-dedup", "08-tokenize"):
         assert re.search(rf"ok\s+{stage}: in == kept \+ rejected", out), stage
-    assert re.search(r"ok\s+06-dedup: no document id twice", out)
-    assert re.search(r"ok\s+07-tokenize: reads exactly what 06-dedup kept", out)
+    assert re.search(r"ok\s+07-dedup: no document id twice", out)
+    assert re.search(r"ok\s+08-tokenize: reads exactly what 07-dedup kept", out)
 
 
 def _rewrite(path: Path, table: pa.Table) -> None:
@@ -208,15 +237,15 @@ def _audit_fails(run_cli, root: Path, *patterns: str) -> str:
 
 
 def test_audit_fails_on_a_changed_shard(run_copy, run_cli):
-    d = run_copy / "04-filter"
+    d = run_copy / "05-filter"
     shard = sorted(p.stem for p in d.glob("*.parquet") if pq.read_metadata(p).num_rows > 1)[0]
     table = pq.read_table(d / f"{shard}.parquet")
     _rewrite(d / f"{shard}.parquet", table.slice(1))  # one document silently lost
     _audit_fails(
         run_cli,
         run_copy,
-        rf"04-filter: manifests match their files.*{shard}.*sha256",
-        rf"05-perplexity: inputs unchanged.*{shard}.parquet changed",
+        rf"05-filter: manifests match their files.*{shard}.*sha256",
+        rf"06-perplexity: inputs unchanged.*{shard}.parquet changed",
     )
 
 
@@ -234,13 +263,13 @@ def test_audit_fails_when_counts_do_not_add_up(run_copy, run_cli):
 
 
 def test_audit_fails_on_a_duplicated_document_id(run_copy, run_cli):
-    d = run_copy / "06-dedup"
+    d = run_copy / "07-dedup"
     names = sorted(p.stem for p in d.glob("*.parquet") if pq.read_metadata(p).num_rows > 0)
     a, b = pq.read_table(d / f"{names[0]}.parquet"), pq.read_table(d / f"{names[1]}.parquet")
     _rewrite(d / f"{names[0]}.parquet", pa.concat_tables([a, b.slice(0, 1).cast(a.schema)]))
     _fix_manifest(d, names[0], kept_delta=1)
     dup_id = b.column("id")[0].as_py()
-    _audit_fails(run_cli, run_copy, rf"06-dedup: no document id twice.*{re.escape(dup_id)} x2")
+    _audit_fails(run_cli, run_copy, rf"07-dedup: no document id twice.*{re.escape(dup_id)} x2")
 
 
 def test_audit_fails_on_a_shard_without_manifest(run_copy, run_cli):

@@ -106,14 +106,14 @@ def test_failed_task_cancels_dependants_and_rerun_finishes_only_what_is_missing(
     err = proc.stderr.decode()
     assert proc.returncode != 0, err
     assert re.search(rf"03-normalize task {victim_task} \(job \d+_\d+\): FAILED", err), err
-    assert re.search(r"04-filter: 2 task\(s\) CANCELLED \(DependencyNeverSatisfied\)", err), err
+    assert re.search(r"04-quality: 2 task\(s\) CANCELLED \(DependencyNeverSatisfied\)", err), err
     # Steps before the failure finished; the failed task's siblings finished; nothing after it ran.
     assert len(list((out / "02-langid" / "manifests").glob("*.json"))) == len(shard_names)
     normalized = {p.stem for p in (out / "03-normalize" / "manifests").glob("*.json")}
     sibling_shards = set(shard_names[0::2])  # task 0's shards
     assert victim not in normalized and sibling_shards <= normalized
-    assert not (out / "04-filter" / "manifests").exists() or not list(
-        (out / "04-filter" / "manifests").iterdir()
+    assert not (out / "04-quality" / "manifests").exists() or not list(
+        (out / "04-quality" / "manifests").iterdir()
     )
 
     shutil.rmtree(blocker)
@@ -122,6 +122,6 @@ def test_failed_task_cancels_dependants_and_rerun_finishes_only_what_is_missing(
     steps = {j["step"]: j["tasks"] for j in jobs}
     assert "01-ingest" not in steps and "02-langid" not in steps and "train-lm" not in steps
     assert steps["03-normalize"] == [victim_task]
-    assert sorted(sum((j["tasks"] for j in jobs if j["step"] == "04-filter"), [])) == [0, 1]
+    assert sorted(sum((j["tasks"] for j in jobs if j["step"] == "04-quality"), [])) == [0, 1]
     compare_outputs(local_run, out)
     run_cli("audit", str(out))

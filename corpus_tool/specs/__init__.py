@@ -6,7 +6,7 @@ module in corpus_tool/commands/ that builds its command from the Options class (
 
 from __future__ import annotations
 
-from corpus_tool.specs import dedup, filter, ingest, langid, normalize, perplexity, select, tokenize
+from corpus_tool.specs import dedup, filter, ingest, langid, normalize, perplexity, quality, select, tokenize
 from corpus_tool.specs.base import Options, RunOptions, StageSpec, StepSpec, option
 
 # Pipeline `stage:` names -> their declarations.
@@ -16,6 +16,7 @@ STAGES: dict[str, StageSpec] = {
         ingest.STAGE,
         langid.STAGE,
         normalize.STAGE,
+        quality.STAGE,
         filter.STAGE,
         select.STAGE,
         perplexity.STAGE,
@@ -23,6 +24,7 @@ STAGES: dict[str, StageSpec] = {
         tokenize.STAGE,
         perplexity.TRAIN_LM,
         perplexity.CUTOFFS,
+        quality.TRAIN,
         tokenize.TRAIN_TOKENIZER,
         tokenize.MERGE,
     )

@@ -124,6 +124,7 @@ ONE = "one"  # a single task over everything
 
 # What a step reads (its positional arguments) and writes (-o).
 INPUTS = "inputs"  # the stage's inputs: the previous document stage's output, or the pipeline's input
+NONE = ""  # no positional arguments: the command's inputs are options (train-quality --positive/--negative)
 WORK = "work"  # the stage's work folder (dedup's signatures, pairs, clusters)
 OUTPUT = "output"  # the stage's output folder
 

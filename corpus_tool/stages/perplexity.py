@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from corpus_tool import schema, shards
+from corpus_tool import annotate, schema, shards
 from corpus_tool.errors import MissingDependencyError, UsageError
 from corpus_tool.stage import Stage
 from corpus_tool.stages.train_lm import load_model_meta
@@ -98,8 +98,9 @@ class PerplexityStage(Stage):
     name = "perplexity"
 
     def __init__(self, model: str | Path, *, max_ppl: float | None = None, cutoffs: str | Path | None = None,
-                 drop_buckets: list[str] | None = None):
+                 drop_buckets: list[str] | None = None, annotate: bool = False):
         super().__init__()
+        self.annotate = annotate
         self.model_path = str(model)
         self.lm = LanguageModel(model)
         self.max_ppl = max_ppl
@@ -149,6 +150,13 @@ class PerplexityStage(Stage):
                 details[i] = f"ppl {p:.1f} in bucket {buckets[i]} (head < {head:.1f} <= middle < {tail:.1f})"
         scored = [p for p in ppls if p is not None]
         self.counters["docs_scored"] += len(scored)
+        if self.annotate:  # keep all; signals["perplexity"] = {"ppl", "bucket", "reason"}; flag "perplexity"
+            self.counters["would_reject"] += int((~keep).sum())
+            signals = [{self.name: {"ppl": p, "bucket": b, **({"reason": r} if r else {})}}
+                       for p, b, r in zip(ppls, buckets, reasons, strict=True)]
+            flags = [[] if k else [self.name] for k in keep.tolist()]
+            return self.split(annotate.annotate_batch(batch, signals, flags), np.ones(len(texts), dtype=bool),
+                              [None] * len(texts))
         return self.split(batch, keep, reasons, details)
 
 

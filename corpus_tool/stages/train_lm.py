@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from corpus_tool import __version__, shards
-from corpus_tool.errors import BadInputError, MissingDependencyError, OutputError, UsageError
+from corpus_tool.errors import BadInputError, MissingDependencyError, UsageError
+from corpus_tool.modeldir import replace_dir_atomically
 
 MODEL_FILE = "model.bin"
 META_FILE = "model.json"
@@ -127,19 +127,9 @@ def train_lm(
     lmplz = find_kenlm_binary("lmplz")
     build_binary = find_kenlm_binary("build_binary")
     out = Path(output)
-    if out.exists() and not (out / META_FILE).exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputError(f"{out}: exists and is not a corpus-tool model directory; not overwriting it")
     files = list_training_files(inputs)
     started = time.perf_counter()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        work.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; a model is shared like any output
-    except OSError as e:
-        raise OutputError(f"{out}: cannot create the model directory ({e.strerror or e})") from e
-    try:
+    with replace_dir_atomically(out, META_FILE) as work:
         corpus = work / "corpus.txt"
         n_docs = n_lines = n_tokens = 0
         with open(corpus, "w", encoding="utf-8") as fh:
@@ -178,16 +168,6 @@ def train_lm(
             "tool_version": __version__,
         }
         (work / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            work.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            work.rename(out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     meta["seconds"] = round(time.perf_counter() - started, 2)
     return meta
 
