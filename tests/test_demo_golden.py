@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from corpus_tool.stages.train_lm import kenlm_binaries_available
+
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "fixtures" / "demo_golden.json"
 
@@ -60,19 +62,9 @@ def run_demo(out: Path) -> None:
         raise AssertionError(f"corpus-tool demo exited {proc.returncode}:\n{proc.stderr[-4000:]}")
 
 
-def _have_kenlm() -> bool:
-    from corpus_tool.errors import MissingDependencyError
-    from corpus_tool.stages.train_lm import find_kenlm_binary
 
-    try:
-        find_kenlm_binary("lmplz")
-        find_kenlm_binary("build_binary")
-    except MissingDependencyError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _have_kenlm(), reason="the demo trains a KenLM model: needs lmplz and build_binary")
+@pytest.mark.skipif(not kenlm_binaries_available(),
+                    reason="the demo trains a KenLM model: needs lmplz and build_binary")
 def test_demo_output_bytes_match_the_golden_file(tmp_path):
     run_demo(tmp_path / "demo")
     got = demo_hashes(tmp_path / "demo")

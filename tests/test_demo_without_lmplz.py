@@ -14,7 +14,8 @@ from corpus_tool.commands import pipeline as pipeline_cmd
 from corpus_tool.pipeline import load_config, make_plan
 
 # Runs the real CLI in a subprocess with lmplz hidden from the demo's check (it sits beside this Python).
-HIDE_LMPLZ = ("import sys; from corpus_tool.commands import pipeline as p; p._have_lmplz = lambda: False; "
+HIDE_LMPLZ = ("import sys; from corpus_tool.stages import train_lm; "
+              "train_lm.kenlm_binaries_available = lambda: False; "
               "from corpus_tool.cli import main; main(sys.argv[1:])")
 
 

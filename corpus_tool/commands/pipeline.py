@@ -282,7 +282,9 @@ def demo(
             raise UsageError(f"{output}: not the output folder of a previous demo; not deleting it")
         shutil.rmtree(output)
     config = output / "pipeline.yaml"
-    shipped_lm = not _have_lmplz()
+    from corpus_tool.stages import train_lm
+
+    shipped_lm = not train_lm.kenlm_binaries_available()
     if shipped_lm:
         print("corpus-tool demo: lmplz not found, so perplexity uses the shipped reference model instead of "
               "training one; `corpus-tool setup kenlm` builds lmplz", file=sys.stderr)
@@ -326,17 +328,6 @@ def demo(
     if checks.failed:
         raise typer.Exit(ExitCode.FAILURE)
 
-
-def _have_lmplz() -> bool:
-    from corpus_tool.errors import MissingDependencyError
-    from corpus_tool.stages.train_lm import find_kenlm_binary
-
-    try:
-        find_kenlm_binary("lmplz")
-        find_kenlm_binary("build_binary")
-    except MissingDependencyError:
-        return False
-    return True
 
 
 def _is_demo_output(folder: Path, state_dir: str) -> bool:

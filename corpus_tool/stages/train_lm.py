@@ -47,6 +47,16 @@ def find_kenlm_binary(name: str) -> str:
     raise MissingDependencyError(f"{name}: not found on PATH or in {beside.parent}. {_HOW_TO_GET}")
 
 
+def kenlm_binaries_available() -> bool:
+    """Whether both `lmplz` and `build_binary` can be found (the demo trains its LM only then)."""
+    try:
+        find_kenlm_binary("lmplz")
+        find_kenlm_binary("build_binary")
+    except MissingDependencyError:
+        return False
+    return True
+
+
 # ------------------------------------------------------------------------------------------- tokenizing
 
 
