@@ -18,8 +18,8 @@ class PerplexityOptions(Options):
     cutoffs: str | None = option(None, "A cut-off file from perplexity-cutoffs: fills ppl_bucket.")
     drop_buckets: str = option("", "Comma-separated buckets to reject (e.g. tail); needs --cutoffs.",
                                to_stage=split_list)
-    annotate: bool = option(False, "Keep every document; record ppl in `signals` and the reason in `flags` "
-                            "where it would reject.", flags=("--annotate",))
+    annotate: bool = option(False, "Keep every document; record ppl (and the reason) in `signals` and "
+                            "`perplexity` in `flags` where it would reject.", flags=("--annotate",))
 
 
 @dataclass(kw_only=True)

@@ -19,7 +19,7 @@ class QualityOptions(Options):
                                     "inputs, so array tasks agree).", min=0.0, max=1.0)
     sample: int = option(10000, "Documents sampled for the --keep-top cut-off.", min=1)
     seed: int = option(0, "Sampling seed for --keep-top.")
-    annotate: bool = option(False, "Keep every document; record the score in `signals` and `low_quality` in "
+    annotate: bool = option(False, "Keep every document; record the score in `signals` and `quality` in "
                             "`flags` where it would reject.", flags=("--annotate",))
 
 
