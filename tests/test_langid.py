@@ -214,3 +214,10 @@ def test_cli_config_file_sets_langs_and_threshold(tmp_path, run_cli):
     assert [r["lang"] for r in pq.read_table(out / "s0.parquet").to_pylist()] == ["zh", "en"]
     m = json.loads((out / "manifests" / "s0.json").read_text())
     assert m["resolved"]["langs"] == ["zh", "en"] and m["config"]["threshold"] == 0.6
+
+
+def test_kana_share_sets_the_japanese_evidence_threshold():
+    # Chinese quoting a Japanese title: 6 kana in 20 CJK letters, a share of 0.3.
+    counts = ts.class_counts(["他最喜欢的书叫《ノルウェイの森》，每年都读一遍。"])[0]
+    assert LangIdStage()._script_evidence(counts, 20)[0] == "kana"  # default 0.20: not Chinese
+    assert LangIdStage(kana_share=0.5)._script_evidence(counts, 20)[0] != "kana"

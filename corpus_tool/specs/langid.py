@@ -26,6 +26,9 @@ class LangIdOptions(Options):
     script_evidence: bool = option(True, "Rule out labels that contradict the document's script (kana, hangul, "
                                          "Han).")
     fold_varieties: bool = option(True, "Count lid.176's wuu and yue labels as zh.")
+    kana_share: float = option(0.20, "Kana / (Han + kana + hangul) at or above this is Japanese evidence: Chinese "
+                                     "and Korean labels are ruled out (lingua's ja sentences: min 0.22).",
+                               min=0.0, max=1.0)
 
 
 STAGE = StageSpec("langid", (StepSpec(options=LangIdOptions, documents=True),))

@@ -178,6 +178,7 @@ class LangIdStage(Stage):
         sample_chars: int = DEFAULT_SAMPLE_CHARS,
         script_evidence: bool = True,
         fold_varieties: bool = True,
+        kana_share: float = KANA_SHARE,
     ):
         super().__init__()
         self.model_path = model_path
@@ -193,6 +194,7 @@ class LangIdStage(Stage):
         self.sample_chars = sample_chars
         self.script_evidence = script_evidence
         self.fold_varieties = fold_varieties
+        self.kana_share = kana_share
         self._model = None
         self._fold: dict[str, str] = {}
         self._only_chinese_label: str | None = None
@@ -287,8 +289,7 @@ class LangIdStage(Stage):
             return {k: v for k, v in dist.items() if language_of(k) in CHINESE}
         return {k: v for k, v in dist.items() if language_of(k) not in ruled_out}
 
-    @staticmethod
-    def _script_evidence(counts: np.ndarray, n_letters: int) -> tuple[str, set[str]]:
+    def _script_evidence(self, counts: np.ndarray, n_letters: int) -> tuple[str, set[str]]:
         """(rule name, languages the characters rule out); NOT_CHINESE stands for "all but Chinese"."""
         han, kana, hangul, yi = (int(counts[c]) for c in (ts.HAN, ts.KANA, ts.HANGUL, ts.YI))
         if n_letters and yi / n_letters >= YI_SHARE:
@@ -296,7 +297,7 @@ class LangIdStage(Stage):
         cjk = han + kana + hangul
         if cjk == 0:
             return "", set()
-        if kana / cjk >= KANA_SHARE:
+        if kana / cjk >= self.kana_share:
             return "kana", set(CHINESE | KOREAN)
         if hangul / cjk >= HANGUL_SHARE:
             return "hangul", set(CHINESE | JAPANESE)
