@@ -224,6 +224,13 @@ def test_annotate_keeps_every_document_and_flags_those_it_would_reject(trained, 
     for r in kept:
         s = json.loads(r["signals"])["quality"]
         assert s["cutoff"] == 0.5 and abs(s["score"] - r["quality_score"]) < 1e-6
+    # select on the flags rejects the same documents for the same reason as the plain run
+    from corpus_tool.stages.select import SelectStage
+
+    run_stage(SelectStage(), [str(tmp_path / "marked")], str(tmp_path / "selected"))
+    sel_rej = [r for p in sorted((tmp_path / "selected" / "rejected").glob("*.parquet"))
+               for r in pq.read_table(p).to_pylist()]
+    assert sorted((r["id"], r["reason"]) for r in sel_rej) == sorted((r["id"], r["reason"]) for r in plain_rej)
     # annotating again with another cut-off replaces the flag instead of adding a second one
     again, _ = _run(model, tmp_path / "marked", tmp_path / "again", 1, min_score=0.0, annotate=True)
     assert all(not (r["flags"] or []) for r in again)

@@ -133,8 +133,10 @@ class QualityStage(Stage):
             return self.keep_all(batch)
         low = scores < np.float32(self.cutoff)
         self.counters["below_cutoff"] += int(low.sum())
-        if self.annotate:  # signals["quality"] = {"score", "cutoff"}; flag "quality" where it would reject
-            signals = [{self.name: {"score": round(float(x), 6), "cutoff": self.cutoff}} for x in scores]
+        if self.annotate:  # signals["quality"] = {"score", "cutoff", "reason"}; flag "quality" where it would reject
+            signals = [{self.name: {"score": round(float(x), 6), "cutoff": self.cutoff,
+                                    "reason": REASON if lo else None}}
+                       for x, lo in zip(scores.tolist(), low.tolist(), strict=True)]
             flags = [[self.name] if lo else [] for lo in low.tolist()]
             return self.keep_all(annotate.annotate_batch(batch, signals, flags))
         details = [f"quality_score {s:.4f} < {self.cutoff:.4f} ({self._how()})" if lo else None

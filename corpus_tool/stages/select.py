@@ -9,8 +9,9 @@ numeric column, without recomputing anything (RedPajama-V2's "signals, not decis
 A condition is `KEY OP NUMBER` with OP one of < <= > >= == !=. KEY is a document column (`quality_score`,
 `ppl`, `han_frac`, `lang_score`) or a dotted path into `signals` (`rule.measure`, or a stage's key such as
 `quality.score`). A document without the value passes the condition (the rule did not measure it, e.g. a
-rule that skips transcripts). The rejection's reason is the flag, or the KEY's first part (the rule or the
-column); its detail says the value against the threshold.
+rule that skips transcripts). The rejection's reason is the one the flagging stage's plain run gives
+(`low_quality`, `ppl_above_max`, a filter rule's name), or the KEY's first part (the rule or the column); its
+detail says the value against the threshold.
 """
 
 from __future__ import annotations
@@ -98,7 +99,10 @@ class SelectStage(Stage):
             if self.use_flags:
                 flag = next((f for f in flags_col[i] or [] if f not in ignored), None)
                 if flag is not None:
-                    reason, detail = flag, f"flagged by {flag}: {ann.dumps(signals.get(flag, {}))}"
+                    # a stage's flag (quality, perplexity) carries the reason its plain run would give
+                    stage_reason = signals.get(flag, {}).get("reason") if isinstance(signals.get(flag), dict) else None
+                    reason = stage_reason or flag
+                    detail = f"flagged by {flag}: {ann.dumps(signals.get(flag, {}))}"
             if reason is None:
                 for c in self.where:
                     value = columns[c.key][i] if c.key in columns else ann.lookup(signals, c.key)
