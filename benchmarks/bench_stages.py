@@ -1,0 +1,114 @@
+#!/usr/bin/env python
+"""Every stage on a mixed-script corpus (Simplified and Traditional paragraphs inside documents): MB/s of
+text per core, docs/s and peak RSS, each stage run as its own `corpus-tool` process, as a pipeline task is.
+
+    .venv/bin/python benchmarks/bench_stages.py [--mb 30] [--stages ingest langid normalize ...]
+
+The corpus (`devcorpus.mixed_script_jsonl`: real paragraphs of zhwiki, the Debian Reference zh-cn and zh-tw,
+左传, the news pages' text and OpenCC's Traditional test inputs, mixed inside documents) is written once to
+/tmp/corpus-tool-bench and reused. The stages run in a chain, each reading the previous one's output:
+ingest (the JSONL) -> langid -> normalize -> filter -> perplexity -> dedup -> tokenize, plus quality on
+normalize's output. Each stage is one process over one shard (`--shards` splits the JSONL into several
+files, all in the same process).
+
+Per stage, "in shards" is the CPU the runner records in the shard manifests (timings.cpu_seconds: reading,
+the stage's work, writing; dedup: all four steps' units), the figure issue 15 asks to reach 20 MB/s per
+core; "process" is the CPU of the whole process (os.wait4: start-up, imports, models included) and its peak
+RSS. MB are the stage's input text (the manifests' bytes.in; ingest: the JSONL file). Per-core figures come
+from CPU time, so other jobs on a shared machine disturb them less than wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from devcorpus import mixed_script_jsonl
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "corpus_tool"]
+ALL = ("ingest", "langid", "normalize", "quality", "filter", "perplexity", "dedup", "tokenize")
+
+
+def run_process(args: list[str]) -> tuple[float, float, float]:
+    """Run a corpus-tool command; (wall s, CPU s of the process, peak RSS MB)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"corpus-tool {' '.join(args)} failed:\n{err}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
+
+
+def manifests(folder: Path) -> list[dict]:
+    return [json.loads(m.read_text()) for m in sorted((folder / "manifests").glob("*.json"))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mb", type=float, default=30, help="MB of text in the corpus (built once, in /tmp)")
+    ap.add_argument("--shards", type=int, default=1, help="JSONL files the corpus is split into")
+    ap.add_argument("--stages", nargs="+", choices=ALL, default=list(ALL))
+    ap.add_argument("--work", default="/tmp/bench-stages")
+    args = ap.parse_args()
+    src = mixed_script_jsonl(args.mb)
+    work = Path(args.work)
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "in").mkdir(parents=True)
+    lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
+    per = -(-len(lines) // args.shards)
+    for k in range(args.shards):
+        (work / "in" / f"mixed-{k:03d}.jsonl").write_text("".join(lines[k * per : (k + 1) * per]), encoding="utf-8")
+    print(f"corpus: {src} ({src.stat().st_size / 1e6:.1f} MB JSONL, {len(lines):,} docs) in {args.shards} "
+          f"file(s); {time.strftime('%Y-%m-%d %H:%M')} UTC; load {os.getloadavg()[0]:.1f}")
+    models = work / "models"
+    ref = str(REPO / "corpus_tool" / "data" / "reference")
+    if "perplexity" in args.stages:
+        run_process(["train-lm", ref, "-o", str(models / "lm")])
+    if "tokenize" in args.stages:
+        run_process(["train-tokenizer", ref, "-o", str(models / "tokenizer")])
+    if "quality" in args.stages:
+        neg = str(REPO / "corpus_tool" / "data" / "quality" / "negative")
+        run_process(["train-quality", "--positive", ref, "--negative", neg, "-o", str(models / "quality"),
+                     "--bucket", "50000"])
+    chain = {
+        "ingest": (work / "in", []),
+        "langid": ("ingest", []),
+        "normalize": ("langid", ["--opencc", "t2s"]),
+        "quality": ("normalize", ["--model", str(models / "quality")]),
+        "filter": ("normalize", []),
+        "perplexity": ("filter", ["--model", str(models / "lm")]),
+        "dedup": ("perplexity", ["--work", str(work / "dedup-work")]),
+        "tokenize": ("dedup", ["--tokenizer", str(models / "tokenizer"), "--threads", "1"]),
+    }
+    print(f"{'stage':<11} {'docs in':>8} {'MB in':>6}  {'in shards: CPU s':>16} {'MB/s/core':>9} {'docs/s':>7}  "
+          f"{'process: CPU s':>14} {'MB/s/core':>9} {'wall s':>7} {'peak RSS':>9}")
+    for stage in ALL:
+        if stage not in args.stages:
+            continue
+        inp, extra = chain[stage]
+        inp_path = inp if isinstance(inp, Path) else work / inp
+        if not inp_path.exists():
+            sys.exit(f"{stage} reads {inp_path}: run the stage before it too")
+        wall, cpu, rss = run_process([stage, str(inp_path), "-o", str(work / stage), *extra])
+        ms = manifests(work / stage)
+        if stage == "dedup":  # the three steps before filter keep their manifests in the work folder
+            ms += [m for d in sorted((work / "dedup-work").rglob("manifests")) for m in manifests(d.parent)]
+        docs = sum(m["docs"]["in"] for m in manifests(work / stage))
+        mb = (sum(p.stat().st_size for p in (work / "in").iterdir()) if stage == "ingest"
+              else sum(m["bytes"]["in"] for m in manifests(work / stage))) / 1e6
+        shard_cpu = sum(m["timings"].get("cpu_seconds", 0.0) for m in ms)
+        print(f"{stage:<11} {docs:>8,} {mb:>6.1f}  {shard_cpu:>16.2f} {mb / shard_cpu:>9.1f} "
+              f"{docs / shard_cpu:>7,.0f}  {cpu:>14.2f} {mb / cpu:>9.1f} {wall:>7.1f} {rss:>7.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
