@@ -166,6 +166,42 @@ def test_counts_equal_the_old_loop():
     np.testing.assert_array_equal(table.counts(["", ""]), old_counts(table, ["", ""]))
 
 
+def test_chunk_breaks_are_the_old_split_regex():
+    # Every code point: a break exactly when the old regex splits there; and no break carries a flag.
+    from corpus_tool.stages.opencc_convert import CHUNK_BREAKS
+
+    one = re.compile(OLD_CHUNK_RE.pattern[1:-2])  # the character class alone
+    breaks = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000 and one.fullmatch(chr(c))]
+    assert np.flatnonzero(CHUNK_BREAKS).tolist() == breaks
+    assert not nz.script_table().flags[CHUNK_BREAKS].any()
+
+
+def old_chunks(texts: list[str], docs: list[int], any_src: int, tgt: int) -> list[tuple[int, str]]:
+    """The old chunk choice: split each mixed document with the regex, count every chunk."""
+    table = nz.script_table()
+    chunks = [(i, c) for i in docs for c in OLD_CHUNK_RE.split(texts[i])[0::2]]
+    cc = old_counts(table, [c for _, c in chunks])
+    return [chunks[j] for j in range(len(chunks)) if cc[j, any_src] > cc[j, tgt]]
+
+
+@pytest.mark.parametrize("cols", [(0, 3), (2, 1)], ids=["to-simplified", "to-traditional"])
+def test_chunks_equal_the_old_split(cols):
+    from corpus_tool.stages.opencc_convert import CHUNK_BREAKS, chunks_to_convert
+    from corpus_tool.stages.textstats import code_points
+
+    any_src, tgt = cols
+    texts = make_documents(400, seed=11) + ["", "乾。", "。乾", "乾", "\n發\n", "發 发 發發 发发"]
+    docs = list(range(0, len(texts), 2)) + list(range(len(texts) - 5, len(texts)))
+    docs = sorted(set(docs))
+    cps, starts = code_points(texts)
+    flags = nz.script_table().flags[cps]
+    d, lo, hi = chunks_to_convert(flags, CHUNK_BREAKS[cps], starts, np.array(docs), 1 << any_src, 1 << tgt)
+    new = [(int(i), texts[i][a:b]) for i, a, b in zip(d, lo, hi, strict=True)]
+    old = old_chunks(texts, docs, any_src, tgt)
+    assert len(old) > 100
+    assert new == old
+
+
 if __name__ == "__main__" and "--regenerate" in sys.argv:
     docs = make_documents()
     print(json.dumps({str(c): digest(c, docs, batch=97) for c in CONFIGS}, indent=4))
