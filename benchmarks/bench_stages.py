@@ -8,8 +8,8 @@ The corpus (`devcorpus.mixed_script_jsonl`: real paragraphs of zhwiki, the Debia
 左传, the news pages' text and OpenCC's Traditional test inputs, mixed inside documents) is written once to
 /tmp/corpus-tool-bench and reused. The stages run in a chain, each reading the previous one's output:
 ingest (the JSONL) -> langid -> normalize -> filter -> perplexity -> dedup -> tokenize, plus quality on
-normalize's output. Each stage is one process over one shard (`--shards` splits the JSONL into several
-files, all in the same process).
+normalize's output. Each stage is one process over all shards (`--shards` splits the JSONL round robin
+into several files; default one).
 
 Per stage, "in shards" is the CPU the runner records in the shard manifests (timings.cpu_seconds: reading,
 the stage's work, writing; dedup: all four steps' units), the figure issue 15 asks to reach 20 MB/s per
@@ -28,8 +28,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-from devcorpus import mixed_script_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "corpus_tool"]
@@ -59,15 +57,23 @@ def main() -> None:
     ap.add_argument("--stages", nargs="+", choices=ALL, default=list(ALL))
     ap.add_argument("--work", default="/tmp/bench-stages")
     args = ap.parse_args()
-    src = mixed_script_jsonl(args.mb)
     work = Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     (work / "in").mkdir(parents=True)
-    lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
-    per = -(-len(lines) // args.shards)
-    for k in range(args.shards):
-        (work / "in" / f"mixed-{k:03d}.jsonl").write_text("".join(lines[k * per : (k + 1) * per]), encoding="utf-8")
-    print(f"corpus: {src} ({src.stat().st_size / 1e6:.1f} MB JSONL, {len(lines):,} docs) in {args.shards} "
+    # The corpus is built, and split, in a child process: this process stays small, so that the peak RSS
+    # of each stage process (ru_maxrss counts the parent's pages a forked child starts with) is its own.
+    here = Path(__file__).resolve().parent
+    split = (f"import sys; sys.path.insert(0, {str(here)!r}); from devcorpus import mixed_script_jsonl\n"
+             f"src = mixed_script_jsonl({args.mb}); n = 0\n"
+             f"outs = [open({str(work / 'in')!r} + f'/mixed-{{k:03d}}.jsonl', 'w', encoding='utf-8') "
+             f"for k in range({args.shards})]\n"
+             "for n, line in enumerate(open(src, encoding='utf-8')):\n"
+             f"    outs[n % {args.shards}].write(line)\n"
+             "for o in outs:\n    o.close()\n"
+             "print(src, n + 1)\n")
+    src, n_docs = subprocess.run([sys.executable, "-c", split], check=True, capture_output=True,
+                                 text=True).stdout.split()
+    print(f"corpus: {src} ({Path(src).stat().st_size / 1e6:.1f} MB JSONL, {int(n_docs):,} docs) in {args.shards} "
           f"file(s); {time.strftime('%Y-%m-%d %H:%M')} UTC; load {os.getloadavg()[0]:.1f}")
     models = work / "models"
     ref = str(REPO / "corpus_tool" / "data" / "reference")
