@@ -223,7 +223,9 @@ def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: in
     config.write_text(CONFIG.format(inputs=inputs, output=out, num_shards=num_shards, models=models))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([*CLI, "run", str(config), "--workers", str(workers)], capture_output=True, text=True)
+    # cwd outside the checkout: `python -m` puts the cwd first on sys.path, ahead of PYTHONPATH
+    proc = subprocess.run([*CLI, "run", str(config), "--workers", str(workers)], capture_output=True, text=True,
+                          cwd=tmp)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -304,8 +306,9 @@ def main() -> None:
             what = f"sample corpus x {args.copies} = {len(list(inputs.iterdir()))} files"
         models = tmp / "models"
         ref = str(REPO / "corpus_tool" / "data" / "reference")
-        subprocess.run([*CLI, "train-lm", ref, "-o", str(models / "lm")], check=True, capture_output=True)
-        subprocess.run([*CLI, "train-tokenizer", ref, "-o", str(models / "tokenizer")], check=True, capture_output=True)
+        for cmd in (["train-lm", ref, "-o", str(models / "lm")],
+                    ["train-tokenizer", ref, "-o", str(models / "tokenizer")]):
+            subprocess.run([*CLI, *cmd], check=True, capture_output=True, cwd=tmp)
         print(f"input: {what}, {raw / 1e6:.1f} raw MB; {args.num_shards} tasks per stage")
         # The fixed cost of a run (starting every task process: Python, libraries, models), measured on one
         # copy of the sample, so that the marginal rate (what a large crawl sees) can be told apart from it.

@@ -37,7 +37,9 @@ ALL = ("ingest", "langid", "normalize", "quality", "filter", "perplexity", "dedu
 def run_process(args: list[str]) -> tuple[float, float, float]:
     """Run a corpus-tool command; (wall s, CPU s of the process, peak RSS MB)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # cwd outside the checkout: `python -m` puts the cwd first on sys.path, ahead of PYTHONPATH (which the
+    # before/after comparisons set to the code to measure)
+    proc = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/")
     _, status, ru = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     err = proc.stderr.read().decode() if proc.stderr else ""
@@ -57,7 +59,7 @@ def main() -> None:
     ap.add_argument("--stages", nargs="+", choices=ALL, default=list(ALL))
     ap.add_argument("--work", default="/tmp/bench-stages")
     args = ap.parse_args()
-    work = Path(args.work)
+    work = Path(args.work).resolve()
     shutil.rmtree(work, ignore_errors=True)
     (work / "in").mkdir(parents=True)
     # The corpus is built, and split, in a child process: this process stays small, so that the peak RSS
