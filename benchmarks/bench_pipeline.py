@@ -5,6 +5,12 @@ corpus or on real HTML pages, with 1 and 2 workers: MB/s of raw input per core, 
     .venv/bin/python benchmarks/bench_pipeline.py                  # 40 copies of the sample, 1 and 2 workers
     .venv/bin/python benchmarks/bench_pipeline.py --copies 100 --workers 1 2 4 --num-shards 8
     .venv/bin/python benchmarks/bench_pipeline.py --html ../shared/devdata/html --copies 3   # real HTML in WARCs
+    .venv/bin/python benchmarks/bench_pipeline.py --mixed 110 --workers 2 --files 8 --num-shards 4  # JSONL
+
+`--mixed MB`: JSONL documents of real Simplified and Traditional paragraphs mixed inside documents
+(benchmarks/devcorpus.py `mixed_script_jsonl`, built once into /tmp), split into `--files` JSONL files: the
+issue-15 measurement, JSONL to tokens. "Text MB" there is the UTF-8 size of the documents' text. The fixed
+cost is measured on the same number of files holding 5 documents each (the same tasks, almost no data).
 
 `--html DIR`: every *.html file under DIR (recursively) becomes an HTTP 200 text/html response record in
 `--warcs` per-record-gzipped WARC files (round robin), `--copies` times. Each copy replaces a deterministic
@@ -193,13 +199,33 @@ stages:
 """
 
 
+def mixed_jsonl_corpus(dest: Path, mb: float, files: int, docs_per_file: int = 0) -> tuple[int, int, int]:
+    """The mixed-script JSONL corpus split round robin into `files` files under `dest` (only the first
+    `docs_per_file` documents of each when > 0); returns (JSONL bytes, text bytes, documents)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from devcorpus import mixed_script_jsonl
+
+    lines = mixed_script_jsonl(mb).read_text(encoding="utf-8").splitlines(keepends=True)
+    dest.mkdir(parents=True)
+    parts: list[list[str]] = [lines[k::files] for k in range(files)]
+    if docs_per_file:
+        parts = [p[:docs_per_file] for p in parts]
+    text = 0
+    for k, part in enumerate(parts):
+        (dest / f"mixed-{k:03d}.jsonl").write_text("".join(part), encoding="utf-8")
+        text += sum(len(json.loads(line)["text"].encode("utf-8")) for line in part)
+    return sum(len(line.encode("utf-8")) for p in parts for line in p), text, sum(map(len, parts))
+
+
 def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: int) -> dict:
     out = tmp / f"out-{workers}"
     config = tmp / f"pipeline-{workers}.yaml"
     config.write_text(CONFIG.format(inputs=inputs, output=out, num_shards=num_shards, models=models))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([*CLI, "run", str(config), "--workers", str(workers)], capture_output=True, text=True)
+    # cwd outside the checkout: `python -m` puts the cwd first on sys.path, ahead of PYTHONPATH
+    proc = subprocess.run([*CLI, "run", str(config), "--workers", str(workers)], capture_output=True, text=True,
+                          cwd=tmp)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -256,6 +282,8 @@ def main() -> None:
     ap.add_argument("--html", type=Path, default=None, help="build WARC input from the *.html pages under DIR")
     ap.add_argument("--warcs", type=int, default=4, help="--html: WARC files to write")
     ap.add_argument("--han-rate", type=float, default=0.15, help="--html: Han characters replaced per copy")
+    ap.add_argument("--mixed", type=float, default=None, help="MB of mixed-script JSONL text as input")
+    ap.add_argument("--files", type=int, default=8, help="--mixed: JSONL files the corpus is split into")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--num-shards", type=int, default=4, help="tasks per stage")
     args = ap.parse_args()
@@ -264,7 +292,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         inputs = tmp / "in"
-        if args.html:
+        text_mb = None
+        if args.mixed:
+            raw, text_bytes, n_docs = mixed_jsonl_corpus(inputs, args.mixed, args.files)
+            text_mb = text_bytes / 1e6
+            what = (f"{n_docs:,} mixed-script JSONL documents ({text_mb:.1f} MB of text) in {args.files} files "
+                    f"({time.strftime('%Y-%m-%d %H:%M')} UTC)")
+        elif args.html:
             raw, pages = html_warc_corpus(inputs, args.html, args.copies, args.warcs, args.han_rate)
             what = f"{pages:,} real HTML pages from {args.html} ({args.copies} perturbed copies) in {args.warcs} WARCs"
         else:
@@ -272,13 +306,16 @@ def main() -> None:
             what = f"sample corpus x {args.copies} = {len(list(inputs.iterdir()))} files"
         models = tmp / "models"
         ref = str(REPO / "corpus_tool" / "data" / "reference")
-        subprocess.run([*CLI, "train-lm", ref, "-o", str(models / "lm")], check=True, capture_output=True)
-        subprocess.run([*CLI, "train-tokenizer", ref, "-o", str(models / "tokenizer")], check=True, capture_output=True)
+        for cmd in (["train-lm", ref, "-o", str(models / "lm")],
+                    ["train-tokenizer", ref, "-o", str(models / "tokenizer")]):
+            subprocess.run([*CLI, *cmd], check=True, capture_output=True, cwd=tmp)
         print(f"input: {what}, {raw / 1e6:.1f} raw MB; {args.num_shards} tasks per stage")
         # The fixed cost of a run (starting every task process: Python, libraries, models), measured on one
         # copy of the sample, so that the marginal rate (what a large crawl sees) can be told apart from it.
         one = tmp / "one"
-        if args.html:
+        if args.mixed:
+            one_raw, _, _ = mixed_jsonl_corpus(one, args.mixed, args.files, docs_per_file=5)
+        elif args.html:
             one_raw, _ = html_warc_corpus(one, args.html, 1, args.warcs, args.han_rate, limit=args.warcs)
         else:
             one_raw = scaled_corpus(one, 1)
@@ -301,6 +338,10 @@ def main() -> None:
                 f"{mb / r['wall']:.2f} MB/s wall ({mb / r['wall'] / workers:.2f} per worker), "
                 f"{r['docs_in'] / r['cpu']:.0f} docs/s per core"
             )
+            if text_mb:
+                print(f"  end to end, text: {text_mb / r['cpu']:.2f} MB/s of text per core (CPU time of every task), "
+                      f"{text_mb / r['wall']:.2f} MB/s wall; {r['tasks']} task processes, fixed cost "
+                      f"{base['cpu'] / base['tasks']:.2f} s each = {base['cpu'] / r['cpu']:.0%} of this run's CPU")
             peak_step = max(r["peak_kb"], key=r["peak_kb"].get)
             print(f"  peak RSS per worker: {r['peak_kb'][peak_step] / 1024:.0f} MB (in {peak_step})")
             print(
@@ -319,7 +360,8 @@ def main() -> None:
                     f"    {name:<14} {s['docs_in']:>6,} docs {s['mb_in']:>5.1f} MB {s['seconds']:>5.1f} s "
                     f"({rate:.1f} MB/s text); in shards {s['shard_cpu']:>4.1f} s CPU "
                     f"({mb / s['shard_cpu'] if s['shard_cpu'] else 0:.0f} raw MB/s, "
-                    f"{s['mb_in'] / s['shard_cpu'] if s['shard_cpu'] else 0:.1f} text MB/s); "
+                    f"{s['mb_in'] / s['shard_cpu'] if s['shard_cpu'] else 0:.1f} text MB/s, "
+                    f"{s['docs_in'] / s['shard_cpu'] if s['shard_cpu'] else 0:,.0f} docs/s); "
                     f"tasks {cpu:>4.1f} s CPU ({mb / cpu if cpu else 0:.1f} raw MB/s); "
                     f"peak RSS {_stage_peak(r['peak_kb'], name) / 1024:.0f} MB"
                 )

@@ -110,7 +110,33 @@ def _build_table() -> np.ndarray:
     return table
 
 
-CHAR_CLASS: np.ndarray = _build_table()
+# The table, precomputed for one Unicode version (building it walks 131,072 code points in Python: about
+# 0.09 s of CPU in every task process that reads it): scripts/make_charclass_table.py writes it,
+# tests/test_charclass.py checks it equals a fresh build. Another Python's Unicode version builds it itself.
+TABLE_FILE = "charclass_table.npz"
+
+
+def load_table() -> np.ndarray | None:
+    """The shipped table when it was made with this Python's Unicode database, else None."""
+    from importlib import resources
+
+    src = resources.files("corpus_tool") / "data" / TABLE_FILE
+    try:
+        with src.open("rb") as f, np.load(f) as z:
+            if str(z["unidata_version"]) != unicodedata.unidata_version:
+                return None
+            table = z["table"]
+    except (OSError, KeyError, ValueError):
+        return None
+    return table if table.shape == (0x110000,) and table.dtype == np.uint8 else None
+
+
+def save_table(table: np.ndarray, path) -> None:
+    np.savez_compressed(path, unidata_version=np.array(unicodedata.unidata_version), table=table)
+
+
+_SHIPPED = load_table()
+CHAR_CLASS: np.ndarray = _build_table() if _SHIPPED is None else _SHIPPED
 
 
 def project(mapping: dict[int, int], dtype: type = np.uint8) -> np.ndarray:

@@ -21,6 +21,15 @@ EDGE_TEXTS = [
 ]
 
 
+def test_shipped_table_equals_a_fresh_build():
+    # The shipped table (scripts/make_charclass_table.py) saves every task process the build; it must be
+    # exactly what the definitions give with this Unicode database, or be regenerated.
+    shipped = cc.load_table()
+    assert shipped is not None, "definitions or Unicode version changed: run scripts/make_charclass_table.py"
+    assert np.array_equal(shipped, cc._build_table())
+    assert cc.CHAR_CLASS is shipped or np.array_equal(cc.CHAR_CLASS, shipped)
+
+
 def test_filter_han_ratio_is_langid_han_frac():
     fracs = ts.han_fraction(ts.class_counts(EDGE_TEXTS))
     for text, frac in zip(EDGE_TEXTS, fracs, strict=True):

@@ -294,3 +294,24 @@ def test_report_plots_annotated_signals_with_thresholds_and_what_if(trained, tmp
     assert all("< 0.6000" in x["detail"] for x in samples)
     page = report.write_report(s, tmp_path / "rep").read_text()
     assert "signal quality.score" in page and "What if: 02-quality" in page
+
+
+def test_batch_char_tokens_equal_the_token_regex():
+    # The quality model's char features are tokenized for a whole batch on code points (char_tokens); they
+    # must be exactly what the regex gives each text, for every kind of whitespace and word character.
+    import re
+
+    from corpus_tool.stages import quality_model as qm
+
+    space = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000 and re.fullmatch(r"\s", chr(c))]
+    assert space == np.flatnonzero(qm._SPACE).tolist()  # re's \s is str.isspace(), all below U+3001
+    rng = random.Random(15)
+    alphabet = list("abcxyz0189 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u205f\u3000"
+                    "\u200b中文，。ÀÉé_-.\U00020000😀")
+    for _ in range(2000):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+                 for _ in range(rng.randint(0, 8))]
+        assert qm.char_tokens(texts) == [" ".join(qm._TOKEN.findall(t)) for t in texts], texts
+    prep = qm.TextPreparation("char", max_chars=50)
+    docs = ["第一行 Hello World 123\n第二行，ABC-def\n" * k for k in range(12)]
+    assert prep.many(docs) == [prep(d) for d in docs]

@@ -24,8 +24,25 @@ import numpy as np
 import pyarrow as pa
 
 from corpus_tool import schema
-from corpus_tool.errors import MissingDependencyError, UsageError
 from corpus_tool.stage import Stage
+
+# The converter and its script table live in opencc_convert.py; re-exported here, where callers find them.
+from corpus_tool.stages.opencc_convert import (  # noqa: F401
+    SCRIPT_TABLE_FILE,
+    SIMP,
+    SIMP_ANY,
+    TO_SIMPLIFIED,
+    TO_TRADITIONAL,
+    TRAD,
+    TRAD_ANY,
+    OpenCCConverter,
+    ScriptTable,
+    build_script_flags,
+    load_script_flags,
+    opencc_configs,
+    save_script_flags,
+    script_table,
+)
 
 DEFAULT_OPENCC = "t2s"
 
@@ -112,8 +129,17 @@ _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if chr(c) not in ZH_F
 _FULLWIDTH_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _FULLWIDTH) + "]")
 
 
+_FULLWIDTH_RUN_RE = re.compile(_FULLWIDTH_RE.pattern + "+")
+
+
+def _fullwidth_run(m: re.Match) -> str:
+    return m.group(0).translate(_FULLWIDTH)
+
+
 def fullwidth_ascii(text: str) -> str:
-    return text.translate(_FULLWIDTH) if _FULLWIDTH_RE.search(text) else text
+    # Only the runs of full-width characters are translated (str.translate looks up every character of a
+    # text; here a few ％ in a long article cost a few lookups): the same output.
+    return _FULLWIDTH_RUN_RE.sub(_fullwidth_run, text) if _FULLWIDTH_RE.search(text) else text
 
 
 # compat_chars: NFKC, but only for the characters where it cannot corrupt Chinese: Kangxi radicals and CJK
@@ -151,12 +177,15 @@ _TRAILING_RE = re.compile(r"[ \t]+$", re.MULTILINE)
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 
 
-def whitespace(text: str) -> str:
-    if "\r" in text or _NEWLINE_RE.search(text):
+def whitespace(text: str, present: int | None = None) -> str:
+    """`present`: the text's trigger bits (`trigger_bits`), which stand in for the two searches."""
+    if ("\r" in text or _NEWLINE_RE.search(text)) if present is None else present & NEWLINE_BIT:
         text = _NEWLINE_RE.sub("\n", text)
-    if _SPACES_RE.search(text):
+    if _SPACES_RE.search(text) if present is None else present & SPACES_BIT:
         text = text.translate(_SPACES)
-    text = _TRAILING_RE.sub("", text)
+    # [ \t]+$ (multi-line) matches only before a \n or at the end: the sub is skipped when neither is there
+    if " \n" in text or "\t\n" in text or text.endswith((" ", "\t")):
+        text = _TRAILING_RE.sub("", text)
     if "\n\n\n" in text:
         text = _BLANK_LINES_RE.sub("\n\n", text)
     return text.strip(" \t\n")
@@ -175,237 +204,56 @@ PRE_RULES: tuple[tuple[str, Rule], ...] = (
 )
 RULE_NAMES = tuple(name for name, _ in PRE_RULES) + ("opencc", "whitespace")
 
-
-# ------------------------------------------------------------------------------------------ OpenCC
-def opencc_configs() -> list[str]:
-    import opencc
-
-    return sorted(c.removesuffix(".json") for c in opencc.CONFIGS)
-
-
-# Configs that convert to Simplified, and to Traditional. For them, what is converted is chosen by script.
-TO_SIMPLIFIED = ("t2s", "tw2s", "tw2sp", "hk2s", "hk2sp")
-TO_TRADITIONAL = ("s2t", "s2tw", "s2twp", "s2hk", "s2hkp")
-
-# Flags of ScriptTable.flags.
-TRAD_ANY = 1  # t2s changes the character (乾, 陞, 發, 髮...)
-TRAD = 2  # canonical Traditional: t2s changes it and s2t, s2tw or s2hk gives it back (發 -> 发 -> 發)
-SIMP_ANY = 4  # s2t changes the character
-SIMP = 8  # canonical Simplified: s2t, s2tw and s2hk all change it (发; not 群, which Taiwan writes as is)
-
-
-_HAS_BIT = [np.array([v for v in range(16) if v & bit]) for bit in (TRAD_ANY, TRAD, SIMP_ANY, SIMP)]
+# Trigger bits: the characters each rule's first check searches for (a rule whose text holds none of them
+# returns the text unchanged). They are looked up for a whole batch in one numpy pass (`trigger_bits`), so
+# the per-document regex searches run only where such a character is. A rule that changes a text voids its
+# bits for the rules after it, which then search for themselves.
+NEWLINE_BIT, SPACES_BIT = 16, 32
+_RULE_BITS = {"control_chars": 1, "invisible_chars": 2, "fullwidth_ascii": 4, "compat_chars": 8}
+_TRIGGERS = np.zeros(0x110000, dtype=np.uint8)
+for _bit, _chars in (
+    (1, _CONTROL),
+    (2, [*_INVISIBLE, 0x200D]),
+    (4, list(_FULLWIDTH)),
+    (8, list(_COMPAT)),
+    (NEWLINE_BIT, [ord(c) for c in "\r\x0b\x0c\x85\u2028\u2029"]),
+    (SPACES_BIT, list(_SPACES)),
+):
+    _TRIGGERS[_chars] |= _bit
+_PRE_RULE_BITS = tuple(_RULE_BITS.get(name) for name, _ in PRE_RULES)
 
 
-# The flags, precomputed for one OpenCC release (building them takes about 0.5 s of CPU, mostly creating and
-# freeing four OpenCC converters, in every normalize task): scripts/make_opencc_script_table.py writes it,
-# tests/test_normalize.py checks it equals a fresh build. Another OpenCC version builds the table itself.
-SCRIPT_TABLE_FILE = "opencc_script_flags.npz"
-_FLAG_NAMES = (("trad_any", TRAD_ANY), ("trad", TRAD), ("simp_any", SIMP_ANY), ("simp", SIMP))
+def trigger_bits(texts: list[str]) -> list[int]:
+    """Per text, the OR of its characters' trigger bits."""
+    from corpus_tool.stages.textstats import code_points
 
-
-def build_script_flags() -> np.ndarray:
-    """The flags of every code point (uint8, length 0x110000), from OpenCC's own tables."""
-    import opencc
-
-    cps = [*range(0x3400, 0xA000), *range(0xF900, 0xFB00), *range(0x20000, 0x2FA20)]
-    chars = [chr(c) for c in cps]
-    joined = "\n".join(chars)
-    conv = {}
-    for name in ("t2s", "s2t", "s2tw", "s2hk"):
-        out = opencc.OpenCC(name).convert(joined).split("\n")
-        if len(out) != len(chars):  # one call per character if a line ever merged; never seen
-            out = [opencc.OpenCC(name).convert(c) for c in chars]
-        conv[name] = out
-    t2s, s2t, s2tw, s2hk = (conv[n] for n in ("t2s", "s2t", "s2tw", "s2hk"))
-    maps = [dict(zip(chars, conv[n], strict=True)) for n in ("s2t", "s2tw", "s2hk")]
-    trad_any = [i for i, c in enumerate(chars) if t2s[i] != c]
-    trad = [i for i in trad_any if len(t2s[i]) == 1 and chars[i] in {b.get(t2s[i]) for b in maps}]
-    simp_any = [i for i, c in enumerate(chars) if s2t[i] != c]
-    simp = [i for i in simp_any if s2tw[i] != chars[i] and s2hk[i] != chars[i]]
-    codes = np.array(cps, dtype=np.int64)
-    flags = np.zeros(0x110000, dtype=np.uint8)
-    for idx, bit in ((trad_any, TRAD_ANY), (trad, TRAD), (simp_any, SIMP_ANY), (simp, SIMP)):
-        flags[codes[np.array(idx, dtype=np.int64)]] |= bit
-    return flags
-
-
-def _opencc_version() -> str:
-    import opencc
-
-    return str(getattr(opencc, "__version__", "unknown"))
-
-
-def save_script_flags(flags: np.ndarray, path: Any) -> None:
-    """Store the flags as the code points that carry each flag, with the OpenCC version they came from."""
-    arrays = {name: np.flatnonzero(flags & bit).astype(np.int32) for name, bit in _FLAG_NAMES}
-    np.savez_compressed(path, opencc_version=np.array(_opencc_version()), **arrays)
-
-
-def load_script_flags() -> np.ndarray | None:
-    """The shipped flags when they were made with the installed OpenCC version, else None."""
-    from importlib import resources
-
-    src = resources.files("corpus_tool") / "data" / SCRIPT_TABLE_FILE
-    try:
-        with src.open("rb") as f, np.load(f) as z:
-            if str(z["opencc_version"]) != _opencc_version():
-                return None
-            flags = np.zeros(0x110000, dtype=np.uint8)
-            for name, bit in _FLAG_NAMES:
-                flags[z[name]] |= bit
-            return flags
-    except (OSError, KeyError, ValueError):
-        return None
-
-
-class ScriptTable:
-    """Which characters mark a text as Traditional or Simplified, derived from OpenCC's own tables."""
-
-    def __init__(self) -> None:
-        flags = load_script_flags()
-        self.flags = build_script_flags() if flags is None else flags
-
-    def counts(self, texts: list[str]) -> np.ndarray:
-        """(n, 4) array: characters with each flag (TRAD_ANY, TRAD, SIMP_ANY, SIMP) per text."""
-        from corpus_tool.stages.textstats import code_points
-
-        cps, starts = code_points(texts)
-        n = len(texts)
-        out = np.zeros((n, 4), dtype=np.int64)
-        if cps.size == 0:
-            return out
-        flags = self.flags[cps]
-        for i in range(n):
-            lo, hi = starts[i], starts[i + 1]
-            if hi > lo:
-                # flags are bit sets of 4 bits: count each of the 16 values, then sum per bit
-                values = np.bincount(flags[lo:hi], minlength=16)
-                out[i] = [values[_HAS_BIT[j]].sum() for j in range(4)]
-        return out
-
-
-_SCRIPT_TABLE: ScriptTable | None = None
-
-
-def script_table() -> ScriptTable:
-    global _SCRIPT_TABLE
-    if _SCRIPT_TABLE is None:
-        _SCRIPT_TABLE = ScriptTable()
-    return _SCRIPT_TABLE
-
-
-# Chunks of a mixed document: split at whitespace and at the punctuation no OpenCC phrase contains.
-_CHUNK_RE = re.compile(r"([\s，。！？；：、「」『』（）《》〈〉“”‘’【】…,.!?;:()\[\]\"']+)")
-
-
-class OpenCCConverter:
-    """Converts the text written in the source script, many documents per OpenCC call.
-
-    For configs that convert to Simplified (t2s, tw2sp, hk2s...):
-      * a document with no character t2s would change is not converted at all, so Simplified text passes
-        through unchanged (OpenCC alone turns 沈 into 沉 and 乾安县 into 干安县 in Simplified text);
-      * a document with more canonical Traditional than canonical Simplified characters is converted whole;
-      * in a mostly Simplified document, only the chunks (between whitespace and punctuation) with more
-        characters t2s would change than canonical Simplified ones are converted (a Traditional quotation).
-    The configs that convert to Traditional mirror this; the others (t2tw, jp2t...) convert everything.
-    Then, because OpenCC's tables chain (t2s: 薴 -> 苧 -> 苎), what changed is converted again, by the same
-    rules, until nothing changes: the result is a fixed point, so normalizing it again changes nothing.
-
-    OpenCC is fast on large strings and slow per call, so the pieces to convert are joined with a separator
-    OpenCC leaves alone, converted in one call and split back."""
-
-    SEP = "\n\U000f0000\U000f0001\n"  # checked to be in no document; line breaks stop phrase matches
-    MAX_PASSES = 5
-
-    def __init__(self, config: str):
-        try:
-            import opencc
-        except ImportError as e:
-            raise MissingDependencyError("the `opencc` package is not installed (pip install opencc)") from e
-        name = config.removesuffix(".json")
-        if name not in opencc_configs():
-            raise UsageError(
-                f"--opencc {config}: unknown OpenCC config; use one of {', '.join(opencc_configs())} or none"
-            )
-        self.config = name
-        self._cc = opencc.OpenCC(name)
-        # Columns of ScriptTable.counts: (any source character, canonical source, canonical target).
-        if name in TO_SIMPLIFIED:
-            self._cols: tuple[int, int, int] | None = (0, 1, 3)
-        elif name in TO_TRADITIONAL:
-            self._cols = (2, 3, 1)
-        else:
-            self._cols = None
-        self._table = script_table() if self._cols else None
-
-    def convert_many(self, texts: list[str]) -> list[str]:
-        """Convert the texts, to a fixed point (see the class docstring)."""
-        out = self._convert_source(texts)
-        todo = [i for i, (a, b) in enumerate(zip(texts, out, strict=True)) if a != b]
-        for _ in range(self.MAX_PASSES):
-            if not todo:
-                break
-            again = self._convert_source([out[i] for i in todo])
-            still = []
-            for i, new in zip(todo, again, strict=True):
-                if new != out[i]:
-                    out[i] = new
-                    still.append(i)
-            todo = still
-        return out
-
-    def _convert_source(self, texts: list[str]) -> list[str]:
-        """One pass: convert the documents, or the chunks of them, written in the source script."""
-        if self._table is None:
-            return self.convert_once(texts)
-        any_src, src, tgt = self._cols
-        counts = self._table.counts(texts)
-        out = list(texts)
-        whole = [i for i in range(len(texts)) if counts[i, any_src] and counts[i, src] > counts[i, tgt]]
-        for i, new in zip(whole, self.convert_once([texts[i] for i in whole]), strict=True):
-            out[i] = new
-        mixed = [i for i in range(len(texts)) if counts[i, any_src] and counts[i, src] <= counts[i, tgt]]
-        if mixed:
-            chunks = [_CHUNK_RE.split(texts[i]) for i in mixed]
-            flat = [c for doc in chunks for c in doc[0::2]]
-            cc = self._table.counts(flat)
-            pick = [j for j in range(len(flat)) if cc[j, any_src] > cc[j, tgt]]
-            converted = dict(zip(pick, self.convert_once([flat[j] for j in pick]), strict=True))
-            j = 0
-            for i, parts in zip(mixed, chunks, strict=True):
-                for k in range(0, len(parts), 2):
-                    parts[k] = converted.get(j, parts[k])
-                    j += 1
-                out[i] = "".join(parts)
-        return out
-
-    def convert_once(self, texts: list[str]) -> list[str]:
-        """One plain OpenCC pass over every text, in one call."""
-        if not texts:
-            return []
-        joined = self.SEP.join(texts)
-        if joined.count(self.SEP) == len(texts) - 1:
-            out = self._cc.convert(joined).split(self.SEP)
-            if len(out) == len(texts):
-                return out
-        return [self._cc.convert(t) for t in texts]  # a document contains the separator: one at a time
+    cps, starts = code_points(texts)
+    out = np.zeros(len(texts), dtype=np.uint8)
+    if cps.size:
+        nonempty = np.flatnonzero(starts[1:] > starts[:-1])
+        out[nonempty] = np.bitwise_or.reduceat(_TRIGGERS[cps], starts[nonempty])
+    return out.tolist()
 
 
 # ------------------------------------------------------------------------------------------ the text
-def apply_pre_rules(text: str, changed: list[str]) -> str:
-    for name, rule in PRE_RULES:
+def apply_pre_rules(text: str, changed: list[str], present: int | None = None) -> str:
+    """`present`: the text's trigger bits; a rule whose trigger characters are absent is skipped."""
+    for (name, rule), bit in zip(PRE_RULES, _PRE_RULE_BITS, strict=True):
+        if present is not None and bit is not None and not present & bit:
+            continue
         new = rule(text)
         if new != text:
             changed.append(name)
             text = new
+            present = None
     return text
 
 
 def normalize_texts(texts: list[str], converter: OpenCCConverter | None) -> tuple[list[str], list[list[str]]]:
     """Normalize many documents; returns the texts and, for each, the names of the rules that changed it."""
     changed: list[list[str]] = [[] for _ in texts]
-    pre = [apply_pre_rules(t, changed[i]) for i, t in enumerate(texts)]
+    bits = trigger_bits(texts)
+    pre = [apply_pre_rules(t, changed[i], bits[i]) for i, t in enumerate(texts)]
     if converter is not None:
         converted = converter.convert_many(pre)
         for i, (a, b) in enumerate(zip(pre, converted, strict=True)):
@@ -413,8 +261,8 @@ def normalize_texts(texts: list[str], converter: OpenCCConverter | None) -> tupl
                 changed[i].append("opencc")
         pre = converted
     out = []
-    for i, t in enumerate(pre):
-        new = whitespace(t)
+    for i, (t, present) in enumerate(zip(pre, trigger_bits(pre), strict=True)):
+        new = whitespace(t, present)
         if new != t:
             changed[i].append("whitespace")
         # A later rule can uncover work for an earlier one (＆amp; -> &amp;): repeat until nothing changes.

@@ -56,8 +56,8 @@ class LanguageModel:
             compact = "".join(line.split())
             if not compact:
                 continue
-            if char:
-                total += score(" ".join(compact), bos=True, eos=True)
+            if char:  # the characters, space-separated: " ".join(compact), without a string per character
+                total += score(compact.replace("", " ")[1:-1], bos=True, eos=True)
                 count += len(compact) + 1
             else:
                 words = [w for w in self._cut(compact, HMM=True) if w.strip()]

@@ -55,6 +55,12 @@ def _as_string_array(texts: pa.Array | pa.ChunkedArray | list[str]) -> pa.Array:
 def code_points(texts: pa.Array | pa.ChunkedArray | list[str]) -> tuple[np.ndarray, np.ndarray]:
     """All code points of the batch as one uint32 array, and each document's start offset in it
     (length n + 1). Nulls count as empty documents."""
+    if isinstance(texts, list):  # Python strings: one join, one encode (their lengths are code points)
+        lengths = np.fromiter((len(t) if t else 0 for t in texts), dtype=np.int64, count=len(texts))
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        joined = "".join(t for t in texts if t)
+        return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32), starts
     arr = _as_string_array(texts)
     n = len(arr)
     lengths = pc.fill_null(pc.utf8_length(arr), 0).to_numpy(zero_copy_only=False).astype(np.int64)
