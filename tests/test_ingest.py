@@ -281,7 +281,7 @@ def test_srt_vtt_markdown_through_the_cli(tmp_path, run_cli):
     interview = read_docs(out, "interview")[0]["text"]
     assert "WEBVTT" not in interview and "NOTE" not in interview and "color" not in interview
     assert "<v" not in interview and "align:" not in interview
-    assert read_docs(out, "notes")[0]["text"] == "# 标题\n\n第一段。\n\n第二段。"
+    assert read_docs(out, "notes")[0]["text"] == "标题\n\n第一段。\n\n第二段。"  # Markdown: the heading mark goes
 
 
 # --------------------------------------------------------------------------------------------- JSONL

@@ -74,7 +74,7 @@ _ALIASES = {
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-.:]{2,40})""", re.I)
 # UTF-32LE's BOM starts with UTF-16LE's: the longer ones first.
-_BOMS = (
+BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -171,7 +171,7 @@ def _unicode_form(data: bytes, codec: str, how: str, http_charset: str | None, h
 
 def decode(data: bytes, http_charset: str | None = None, html: bool = True) -> Decoded:
     """Decode `data`, deciding the encoding from the bytes; `http_charset` and the meta tag are hints."""
-    for bom, enc in _BOMS:
+    for bom, enc in BOMS:
         if data.startswith(bom):
             return _unicode_form(data[len(bom) :], enc, "bom", http_charset, html)
     wide = sniff_wide(data)

@@ -122,3 +122,11 @@ EXTRACTORS: dict[str, Callable[..., Extracted]] = {
     "trafilatura": extract_trafilatura,
 }
 DEFAULT_EXTRACTOR = "resiliparse"
+
+
+def extract_fragment(html: str) -> str:
+    """All visible text of an HTML fragment that is content already (a feed item's body), with paragraph
+    breaks: no main-content pass, which is made for whole pages and may drop a short article."""
+    if "<" not in html:
+        return tidy(html)
+    return tidy(extract_plain_text(HTMLTree.parse(html), main_content=False, **_RESILIPARSE_OPTS))

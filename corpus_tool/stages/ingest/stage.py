@@ -117,7 +117,7 @@ class IngestStage(Stage):
 
     def _check_text(self, text: str, meta: dict) -> tuple[str, str | None] | None:
         if not text.strip():
-            return ("empty_after_extraction" if meta.get("format") in ("warc", "html") else "empty_text"), None
+            return ("empty_after_extraction" if meta.get("format") in ("warc", "html", "feed") else "empty_text"), None
         bad, frac = charset.bad_char_fraction(text)
         if bad:
             meta["bad_chars"] = bad
