@@ -36,7 +36,7 @@ def html_doc(stage: IngestStage, data: bytes, http_charset: str | None, meta: di
 def extract_page(stage: IngestStage, html: str, meta: dict) -> Result:
     """(text, html_lang, rejection) of decoded HTML; `meta` gets the title and the extractor's decisions."""
     try:
-        if stage.extractor_name == "resiliparse":
+        if stage.extractor_name.startswith("resiliparse"):
             ex = stage.extract(html, stage.extraction_fallback)
         else:
             ex = stage.extract(html)
