@@ -22,7 +22,7 @@ class IngestOptions(Options):
         "all-text", "When resiliparse finds no main content on a page with text: all-text (keep all visible text), "
         "trafilatura (slower, cleaner) or none (reject as empty).")
     files_per_shard: int = option(
-        1000, "Loose files (HTML, txt, md, srt, vtt) per output shard when a directory is given.", min=1)
+        1000, "Loose files (HTML, txt, md, srt, vtt, feeds) per output shard when a directory is given.", min=1)
     max_record_bytes: int = option(
         50_000_000, "Reject WARC records and files larger than this (bytes, decompressed).", min=1)
     max_doc_chars: int = option(

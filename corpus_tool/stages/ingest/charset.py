@@ -195,7 +195,7 @@ def decode(data: bytes, http_charset: str | None = None, html: bool = True) -> D
         ("gb18030", "detected"),
         ("big5hkscs", "detected"),
     ]
-    if len(data) % 2 == 0:  # Han-only UTF-16 text has no NUL byte to sniff
+    if not html and len(data) % 2 == 0:  # Han-only UTF-16 text has no NUL byte (HTML has: sniffed above)
         candidates += [("utf-16-le", "detected"), ("utf-16-be", "detected")]
     decodings: list[tuple[int, str, str, str]] = []  # (errors, codec, how, text)
     seen: set[str] = set()
@@ -213,16 +213,19 @@ def decode(data: bytes, http_charset: str | None = None, html: bool = True) -> D
     # The fewest errors, and among those the most plausible text (GB2312 bytes decode cleanly as Big5 too).
     fewest = min(d[0] for d in decodings)
     tied = [d for d in decodings if d[0] == fewest]
+    scores = {}
     if len(tied) > 1:
-        scored = [(plausibility(d[3])[0], -i, d) for i, d in enumerate(tied)]
-        best = max(scored)[2]
+        scores = {d[1]: plausibility(d[3]) for d in tied}
+        best = max(tied, key=lambda d: (scores[d[1]][0], -tied.index(d)))
     else:
         best = tied[0]
     errors, codec, how, text = best
     undecodable = None
-    if codec in _CJK_CODECS:
-        nonsense, score = is_nonsense(text)
-        if nonsense:
+    # Checked when the detector did not name the codec (EUC-TW: it says UTF-8) or codecs tied; a page in the
+    # codec the detector names is not scored again (a per-page cost on legacy-encoded crawls).
+    if codec in _CJK_CODECS and (codec != detected or scores):
+        score, han = scores.get(codec) or plausibility(text)
+        if is_nonsense(score, han):
             undecodable = _undecodable(data, codec, score)
     return Decoded(text, codec, how, http_charset, declared_meta, errors, undecodable)
 

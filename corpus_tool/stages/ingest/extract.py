@@ -148,37 +148,49 @@ def extract_fragment(html: str) -> str:
 # long enough and carrying sentence punctuation. Each line weighs its Han characters when it reads as prose
 # and a penalty otherwise; the run with the largest total (a maximum-subarray pass, linear) is kept.
 _SENT_PUNCT = re.compile("[。！？；]")
-_COMMA = re.compile("[，、：]")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
-_KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")  # runs, not characters: far fewer matches to count
+_KANA_HANGUL_RUN = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]+")
 TRIM_MIN_HAN_FRACTION = 0.3
 TRIM_PROSE_CHARS = 12
 TRIM_PENALTY = 12
 TRIM_KEEP_BLOCK = 40  # besides the best run, every run of prose weighing this much is kept
 
 
-def _line_weight(line: str) -> int:
-    han = len(_HAN.findall(line))
-    if not line:
-        return 0
-    if han >= TRIM_PROSE_CHARS and (_SENT_PUNCT.search(line) or len(_COMMA.findall(line)) >= 2):
-        return han
-    return -(TRIM_PENALTY + len(line) // 2)
+def _weights(lines: list[str]) -> list[int]:
+    """Each line's weight: its CJK (non-ASCII) characters when it reads as prose, a penalty otherwise. Counting
+    non-ASCII characters (a C-speed encode) instead of Han ones keeps this pass a few % of extraction time."""
+    out = []
+    for line in lines:
+        n = len(line)
+        if n < TRIM_PROSE_CHARS:
+            out.append(-(TRIM_PENALTY + n // 2) if n else 0)
+            continue
+        wide = n - len(line.encode("ascii", "ignore"))
+        if wide >= TRIM_PROSE_CHARS and (
+            _SENT_PUNCT.search(line) or line.count("，") + line.count("、") >= 2
+        ):
+            out.append(wide)
+        else:
+            out.append(-(TRIM_PENALTY + n // 2))
+    return out
 
 
 def trim_chinese_boilerplate(text: str) -> str:
     """The article run of a Chinese page's extracted text (see above); other text (not mostly Han, or
     Japanese/Korean: kana or hangul) is returned unchanged."""
-    han = len(_HAN.findall(text))
-    if han < TRIM_MIN_HAN_FRACTION * len(text.replace("\n", "")) or len(_KANA_HANGUL.findall(text)) * 20 > han:
+    han = sum(map(len, _HAN_RUN.findall(text)))
+    if han < TRIM_MIN_HAN_FRACTION * len(text):
+        return text
+    if _KANA_HANGUL_RUN.search(text) and sum(map(len, _KANA_HANGUL_RUN.findall(text))) * 20 > han:
         return text
     lines = text.split("\n")
-    segments = maximal_segments([_line_weight(line) for line in lines])
+    segments = maximal_segments(_weights(lines))
     if not segments:
         return text
     top = max(score for score, _, _ in segments)
     keep = [(a, b) for score, a, b in segments if score >= min(top, TRIM_KEEP_BLOCK)]
-    return tidy("\n\n".join("\n".join(lines[a:b]) for a, b in keep))
+    # Runs start and end with prose lines and the text was tidy already: joining them keeps it tidy.
+    return "\n\n".join("\n".join(lines[a:b]) for a, b in keep)
 
 
 def maximal_segments(weights: list[int]) -> list[tuple[int, int, int]]:

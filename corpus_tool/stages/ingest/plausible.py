@@ -4,19 +4,23 @@ scripts/make_han_freq.py; fixed scores for other classes). Used to choose betwee
 file without an error (GB2312 bytes also decode as Big5; EUC-TW bytes decode as GB18030 into fluent-looking
 nonsense Han), and to refuse a decoding that is nonsense whatever the codec.
 
-Real Chinese scores about -3 (Simplified or Traditional, punctuated or not); the same bytes read with the
-wrong CJK codec about -4.5 or lower (measured in tests/test_ingest_encodings.py and docs/ingest.md).
+Only non-ASCII characters are scored (markup and Latin text decode alike under every codec). Real Chinese
+scores about -3 (Simplified or Traditional, punctuated or not); the same bytes read with the wrong CJK codec
+about -4.5 or lower (docs/ingest.md has the figures).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
 
-SAMPLE_CHARS = 20_000
+SAMPLE_SCAN = 200_000  # characters of the text looked at
+SAMPLE_CHARS = 4_000  # non-ASCII characters scored (markup and Latin text decode alike under every codec)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 UNKNOWN_HAN = -7.0
 # A decoding whose Han characters are most of its letters and that scores under this is nonsense.
 NONSENSE_BELOW = -4.3
@@ -67,29 +71,37 @@ def char_score(ch: str) -> float:
     return _FIXED["letter"] if unicodedata.category(ch).startswith("L") else _FIXED["other"]
 
 
-@lru_cache(maxsize=65536)
-def _cached(ch: str) -> float:
-    return char_score(ch)
+_CACHE: dict[str, tuple[float, int] | None] = {}  # character -> (score, 1 if Han); None for whitespace
+
+
+def _entry(ch: str) -> tuple[float, int] | None:
+    e = None if ch.isspace() else (char_score(ch), int(_is_han(ord(ch))))
+    if len(_CACHE) < 200_000:
+        _CACHE[ch] = e
+    return e
 
 
 def plausibility(text: str) -> tuple[float, float]:
-    """(mean character score, fraction of Han among the non-space characters) of the first SAMPLE_CHARS."""
-    counts = Counter(text[:SAMPLE_CHARS])
+    """(mean character score, fraction of Han) of the first SAMPLE_CHARS non-ASCII characters; (0, 0) for
+    ASCII-only text."""
+    counts = Counter("".join(_NON_ASCII.findall(text, 0, SAMPLE_SCAN))[:SAMPLE_CHARS])
     total = han = 0
     score = 0.0
+    get = _CACHE.get
     for ch, n in counts.items():
-        if ch.isspace():
+        e = get(ch, False)
+        if e is False:
+            e = _entry(ch)
+        if e is None:
             continue
         total += n
-        score += _cached(ch) * n
-        if _is_han(ord(ch)):
-            han += n
+        score += e[0] * n
+        han += e[1] * n
     if not total:
         return 0.0, 0.0
     return score / total, han / total
 
 
-def is_nonsense(text: str) -> tuple[bool, float]:
-    """(True when the text is Han-heavy and implausible, its score)."""
-    score, han = plausibility(text)
-    return han >= 0.3 and score < NONSENSE_BELOW, score
+def is_nonsense(score: float, han: float) -> bool:
+    """True for a Han-heavy, implausible `plausibility` result."""
+    return han >= 0.5 and score < NONSENSE_BELOW

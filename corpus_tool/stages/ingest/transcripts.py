@@ -32,7 +32,7 @@ _T = r"(?:(\d+):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?"
 _BRACKET = re.compile(rf"^\s*\[\s*{_T}\s*-{{1,2}}>\s*{_T}\s*\]\s?(.*)$")
 _PREFIX = re.compile(rf"^\s*[\[(]?{_T}[\])]?(?:\s+|$)(.*)$")
 _NAME_CHARS = r"\u4e00-\u9fffA-Za-z0-9_·"
-_COLON_NAME = re.compile(rf"^([{_NAME_CHARS}][{_NAME_CHARS} ]{{0,15}}?)\s*[:：]\s*(.*)$")
+_COLON_NAME = re.compile(rf"^([{_NAME_CHARS}][{_NAME_CHARS} ]{{0,11}}?)\s*[:：]\s*(.*)$")
 _STAMP = re.compile(r"(?<![\d:.,])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
 _NAME_CHAR = re.compile(rf"[{_NAME_CHARS}]")
 MAX_NAME = 12
@@ -94,14 +94,17 @@ def _prefix_cues(lines: list[str]) -> list[Cue] | None:
 
 
 def _with_speakers(cues: list[Cue]) -> list[Cue]:
-    """Cues whose text starts with `Name:` for a name that recurs get the name as their speaker."""
-    names = Counter()
+    """Cues whose text starts with `Name:` for a name that recurs get the name as their speaker, when such
+    cues are at least half of them (so that a `注意：` said twice stays in the text)."""
+    names: Counter[str] = Counter()
     found = []
     for c in cues:
         m = _COLON_NAME.match(c.text)
         found.append(m)
         if m:
             names[m.group(1).strip()] += 1
+    if sum(n for n in names.values() if n >= 2) * 2 < len(cues):
+        return cues
     out = []
     speaker = None
     for c, m in zip(cues, found, strict=True):
