@@ -61,3 +61,9 @@ def test_maximal_segments_are_disjoint_and_include_the_best():
         assert all(score == sum(w[a:b]) and score > 0 for score, a, b in segs)
         assert all(segs[i][2] <= segs[i + 1][1] for i in range(len(segs) - 1))  # disjoint, in order
         assert max([0] + [s for s, _, _ in segs]) == _brute_best(w)
+
+
+def test_a_page_is_never_trimmed_to_a_fragment():
+    toc = "\n".join(["Debian 参考手册", "摘要", "这本书是自由的；你可以在许可证的条款下重新分发和修改本书。", "目录"]
+                    + [f"{i}. 第{i}章 标题" for i in range(1, 60)])
+    assert trim_chinese_boilerplate(toc) == toc  # one sentence would survive: the filter judges the page

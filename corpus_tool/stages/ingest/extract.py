@@ -154,6 +154,9 @@ TRIM_MIN_HAN_FRACTION = 0.3
 TRIM_PROSE_CHARS = 12
 TRIM_PENALTY = 12
 TRIM_KEEP_BLOCK = 40  # besides the best run, every run of prose weighing this much is kept
+# Trimming never turns a page into a fragment: when less than this survives (a table of contents with one
+# sentence, a navigation page), the page stays as extracted and the filter judges it.
+TRIM_MIN_KEEP = 100
 
 
 def _weights(lines: list[str]) -> list[int]:
@@ -190,7 +193,8 @@ def trim_chinese_boilerplate(text: str) -> str:
     top = max(score for score, _, _ in segments)
     keep = [(a, b) for score, a, b in segments if score >= min(top, TRIM_KEEP_BLOCK)]
     # Runs start and end with prose lines and the text was tidy already: joining them keeps it tidy.
-    return "\n\n".join("\n".join(lines[a:b]) for a, b in keep)
+    trimmed = "\n\n".join("\n".join(lines[a:b]) for a, b in keep)
+    return trimmed if len(trimmed) >= TRIM_MIN_KEEP else text
 
 
 def maximal_segments(weights: list[int]) -> list[tuple[int, int, int]]:

@@ -14,8 +14,11 @@ import base64
 import binascii
 import html
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 _XML_DECL = re.compile(r"""\A\s*<\?xml[^>]*?\?>""")
 _XML_DECL_ENCODING = re.compile(rb"""\A\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_\-.:]{2,40})["']""")
@@ -67,6 +70,8 @@ def _resolve_entities(text: str) -> str:
 
 def parse(text: str) -> tuple[str, str | None, list[Item]]:
     """(feed type, feed title, items) of a decoded feed document."""
+    import xml.etree.ElementTree as ET  # noqa: PLC0415 - only when there is a feed (start-up time)
+
     text = _resolve_entities(_XML_DECL.sub("", text.lstrip("\ufeff"), count=1))
     try:
         root = ET.fromstring(text)
@@ -104,6 +109,7 @@ def _child_text(el: ET.Element, name: str) -> str | None:
 def _element_text(el: ET.Element) -> str:
     """The body of an element as HTML: its text (escaped HTML is unescaped by the parser already), inline
     XHTML children serialised, Atom 0.3 `mode="base64"` decoded."""
+    import xml.etree.ElementTree as ET  # noqa: PLC0415
     if el.get("mode") == "base64":
         try:
             return base64.b64decode(el.text or "").decode("utf-8", "replace")

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from typing import Any
-
-import yaml
 
 _YAML_FM = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _TOML_FM = re.compile(r"\A\ufeff?\+\+\+[ \t]*\n(.*?)\n\+\+\+[ \t]*(?:\n|\Z)", re.S)
@@ -40,10 +37,15 @@ META_KEYS = ("title", "date", "tags")
 
 def front_matter(text: str) -> tuple[dict[str, Any], str, str | None]:
     """(fields, the text after the front matter, an error message if the block did not parse)."""
-    for pattern, parse, kind in ((_YAML_FM, yaml.safe_load, "YAML"), (_TOML_FM, tomllib.loads, "TOML")):
+    for pattern, kind in ((_YAML_FM, "YAML"), (_TOML_FM, "TOML")):
         m = pattern.match(text)
         if not m:
             continue
+        import tomllib  # noqa: PLC0415 - only for files with front matter (start-up time of every ingest)
+
+        import yaml  # noqa: PLC0415
+
+        parse = yaml.safe_load if kind == "YAML" else tomllib.loads
         try:
             data = parse(m.group(1))
         except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError) as e:
