@@ -124,3 +124,23 @@ def test_feeds_through_the_cli(tmp_path, run_cli):
     assert reasons == {"broken.rss#0": "invalid_feed", "sitemap.xml#0": "invalid_feed"}
     assert "<urlset>" in rejected["sitemap.xml#0"]["reason_detail"]
     assert manifest(out, "feeds-00000")["docs"] == {"in": 10, "kept": 8, "rejected": 2}
+
+
+def test_each_feed_form_in_big5_and_gb2312():
+    """RSS 2.0, RSS 1.0 and Atom 0.3, each written in Big5 and in GB2312 (with a matching declaration, and with
+    a lying one): the bytes decide, every item comes back with its text, title and link."""
+    import opencc
+
+    from corpus_tool.stages.ingest import charset, feeds
+
+    forms = {"rss2.0": RSS2.replace(ARTICLE_TW, ARTICLE), "rss1.0": RSS1, "atom0.3": ATOM03}
+    for ftype, xml in forms.items():
+        for enc, label in (("big5", "big5"), ("gb2312", "gb2312"), ("big5", "gb2312"), ("gb2312", "big5")):
+            text = xml.replace('encoding="big5"', f'encoding="{label}"').replace('encoding="gb2312"',
+                                                                                 f'encoding="{label}"')
+            text = opencc.OpenCC("s2t" if enc == "big5" else "t2s").convert(text)  # what each charset has
+            data = text.encode(enc)
+            decoded = charset.decode(data, feeds.declared_encoding(data), html=False)
+            assert decoded.text == text, (ftype, enc, label)
+            got, _, items = feeds.parse(decoded.text)
+            assert got == ftype and all(i.title and i.link and i.text for i in items), (ftype, enc, label)
