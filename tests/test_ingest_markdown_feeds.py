@@ -144,3 +144,14 @@ def test_each_feed_form_in_big5_and_gb2312():
             assert decoded.text == text, (ftype, enc, label)
             got, _, items = feeds.parse(decoded.text)
             assert got == ftype and all(i.title and i.link and i.text for i in items), (ftype, enc, label)
+
+
+def test_feeds_in_utf16_and_utf32_with_and_without_bom():
+    from corpus_tool.stages.ingest import charset, feeds
+
+    xml = ATOM1.replace('encoding="utf-8"', 'encoding="utf-16"')
+    for enc in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+        for bom in ("\ufeff", ""):
+            data = (bom + xml).encode(enc)
+            ftype, title, items = feeds.parse(charset.decode(data, feeds.declared_encoding(data), html=False).text)
+            assert (ftype, title, items[0].text) == ("atom1.0", "站点", "<p>完整的正文内容在这里。</p>"), (enc, bom)
