@@ -49,7 +49,10 @@ def trafilatura_variant(**opts):
 
 
 VARIANTS = {
-    "ingest default (resiliparse, all-text fallback)": lambda html: EXTRACTORS["resiliparse"](html).text,
+    "ingest default (resiliparse, all-text fallback, Chinese trim)": lambda html: EXTRACTORS["resiliparse"](html).text,
+    "resiliparse, all-text fallback, untrimmed (ingest before)": lambda html: EXTRACTORS["resiliparse-untrimmed"](
+        html
+    ).text,
     "resiliparse, trafilatura fallback": lambda html: EXTRACTORS["resiliparse"](html, "trafilatura").text,
     "resiliparse main_content, no fallback": resiliparse_variant(
         preserve_formatting=True,

@@ -96,21 +96,20 @@ def test_lying_pages_through_the_cli(tmp_path, run_cli):
         assert HEX16.match(d["id"])
 
 
-def test_mojibake_is_rejected_with_a_reason(tmp_path):
-    stage = IngestStage()
-    stage._shard = type("S", (), {"name": "t"})()
-    from corpus_tool.stages.ingest.stage import _Rows
+def test_mojibake_is_rejected_with_a_reason():
+    from corpus_tool.stages.ingest.rows import Row
 
-    stage._kept, stage._rejected = _Rows(), _Rows()
-    latin1 = ARTICLE.encode("gbk").decode("latin-1")
-    stage._add("1", "x#1", latin1)
-    stage._add("2", "x#2", "\ufffd\ufffd\ufffd 2026 \ufffd\ufffd\ufffd\ufffd" * 20)
-    stage._add("3", "x#3", "Ça coûte très cher à Genève, où l'été est déjà fini.")  # real French stays
-    stage._add("4", "x#4", (ARTICLE * 3).encode("utf-8").decode("gb18030", "replace"))  # UTF-8 read as GBK
-    stage._add("5", "x#5", ARTICLE * 3 + "涓涓细流，婉转悠扬。")  # real text with a few rare characters stays
-    assert stage._rejected.reasons == ["mojibake", "mojibake", "mojibake"]
-    assert "decoded as GBK" in stage._rejected.details[2]
-    assert len(stage._kept) == 2
+    stage = IngestStage()
+    texts = [
+        ARTICLE.encode("gbk").decode("latin-1"),
+        "\ufffd\ufffd\ufffd 2026 \ufffd\ufffd\ufffd\ufffd" * 20,
+        "Ça coûte très cher à Genève, où l'été est déjà fini.",  # real French stays
+        (ARTICLE * 3).encode("utf-8").decode("gb18030", "replace"),  # UTF-8 read as GBK
+        ARTICLE * 3 + "涓涓细流，婉转悠扬。",  # real text with a few rare characters stays
+    ]
+    rows = [stage.finish(Row(str(i), f"x#{i}", t)) for i, t in enumerate(texts)]
+    assert [r.reject[0] if r.reject else None for r in rows] == ["mojibake", "mojibake", None, "mojibake", None]
+    assert "decoded as GBK" in rows[3].reject[1]
 
 
 # ---------------------------------------------------------------------------------------------- WARC
@@ -282,7 +281,7 @@ def test_srt_vtt_markdown_through_the_cli(tmp_path, run_cli):
     interview = read_docs(out, "interview")[0]["text"]
     assert "WEBVTT" not in interview and "NOTE" not in interview and "color" not in interview
     assert "<v" not in interview and "align:" not in interview
-    assert read_docs(out, "notes")[0]["text"] == "# 标题\n\n第一段。\n\n第二段。"
+    assert read_docs(out, "notes")[0]["text"] == "标题\n\n第一段。\n\n第二段。"  # Markdown: the heading mark goes
 
 
 # --------------------------------------------------------------------------------------------- JSONL

@@ -15,13 +15,14 @@ class IngestOptions(Options):
     text_field: str = option("text", "JSONL/Parquet field holding the text.")
     id_field: str = option("id", "JSONL/Parquet field holding a document id; rows without one get a generated id.")
     extractor: str = option(
-        "resiliparse", "Main-content extractor for HTML: resiliparse (fast, default) or trafilatura (slower, fewer "
-        "boilerplate lines; needs the bench extra).")
+        "resiliparse", "Main-content extractor for HTML: resiliparse (fast, default; on Chinese pages the article's "
+        "run of prose lines is kept), resiliparse-untrimmed (without that trimming) or trafilatura (slower; needs "
+        "the bench extra).")
     extraction_fallback: str = option(
         "all-text", "When resiliparse finds no main content on a page with text: all-text (keep all visible text), "
         "trafilatura (slower, cleaner) or none (reject as empty).")
     files_per_shard: int = option(
-        1000, "Loose files (HTML, txt, md, srt, vtt) per output shard when a directory is given.", min=1)
+        1000, "Loose files (HTML, txt, md, srt, vtt, feeds) per output shard when a directory is given.", min=1)
     max_record_bytes: int = option(
         50_000_000, "Reject WARC records and files larger than this (bytes, decompressed).", min=1)
     max_doc_chars: int = option(

@@ -3,13 +3,17 @@
 Chinese pages lie about their charset (a GB2312 meta tag on UTF-8 bytes, utf-8 in the HTTP header on GBK
 bytes, nothing at all on Big5), so the declared labels are hints only:
 
-1. a byte-order mark wins;
-2. bytes that are valid UTF-8 (allowing 1 bad sequence per 100 non-ASCII bytes, e.g. a truncated last
+1. a byte-order mark wins (UTF-8, UTF-16 and UTF-32, LE and BE);
+2. UTF-16 and UTF-32 without a BOM are recognised by where their NUL bytes fall (`sniff_wide`);
+3. bytes that are valid UTF-8 (allowing 1 bad sequence per 100 non-ASCII bytes, e.g. a truncated last
    character) are UTF-8;
-3. otherwise resiliparse's detector (Google's compact_enc_det) proposes an encoding, and the HTTP and meta
-   labels are tried as alternatives: the candidate that decodes with the fewest errors wins, the
-   detector's on a tie;
-4. GB2312 and GBK are decoded as GB18030 (their superset), Big5 as Big5-HKSCS, and the WHATWG aliases
+4. otherwise resiliparse's detector (Google's compact_enc_det) proposes an encoding, and the HTTP and meta
+   labels, GB18030 and Big5 (and, for text files, UTF-16 without NULs) are tried as alternatives: the
+   candidate that decodes with the fewest errors wins; among several, the one whose text is most plausible
+   under a character-frequency model (plausible.py; GB2312 bytes decode cleanly as Big5 too);
+5. a CJK decoding that is nonsense whatever the codec (EUC-TW, which Python cannot decode, read as GB18030)
+   is not kept: `Decoded.undecodable` says why and names the suspected encoding;
+6. GB2312 and GBK are decoded as GB18030 (their superset), Big5 as Big5-HKSCS, and the WHATWG aliases
    (iso-8859-1 -> windows-1252, shift_jis -> cp932, euc-kr -> cp949) are applied, as browsers do.
 
 `bad_char_fraction` counts U+FFFD and C1 control characters (which never occur in real text): a document
@@ -23,6 +27,8 @@ import re
 from dataclasses import dataclass
 
 from resiliparse.parse.encoding import detect_encoding
+
+from corpus_tool.stages.ingest.plausible import is_nonsense, plausibility
 
 # Bytes that are UTF-8 except for at most 1 invalid sequence per 100 non-ASCII bytes stay UTF-8 (a cut-off
 # character at the end of a truncated page, one stray byte from a bad template). A GBK page read as UTF-8
@@ -67,7 +73,18 @@ _ALIASES = {
 }
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-.:]{2,40})""", re.I)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# UTF-32LE's BOM starts with UTF-16LE's: the longer ones first.
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_WIDE = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+# Codecs whose wrong choice gives Han-looking text: a decoding with one of them is checked for plausibility.
+_CJK_CODECS = ("gb18030", "big5hkscs", "cp932", "cp949", "euc_jp", "utf-16-le", "utf-16-be")
+_SNIFF_BYTES = 8192
 _BAD_CHARS = re.compile("[\ufffd\x80-\x9f]")
 _NON_SPACE = re.compile(r"\S")
 
@@ -82,6 +99,7 @@ class Decoded:
     declared_http: str | None
     declared_meta: str | None
     replacement_chars: int  # U+FFFD produced by the decoding itself
+    undecodable: str | None = None  # why no codec gives plausible text (the suspected encoding), if none does
 
     @property
     def label_overruled(self) -> bool:
@@ -110,13 +128,56 @@ def meta_charset(data: bytes, scan_bytes: int = 4096) -> str | None:
     return m.group(1).decode("ascii", "replace") if m else None
 
 
+def sniff_wide(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 (LE/BE) without a byte-order mark, from where the NUL bytes fall: text in these forms
+    has NUL in the high bytes of ASCII characters (UTF-16) or of every character (UTF-32)."""
+    head = data[:_SNIFF_BYTES]
+    if b"\x00" not in head or len(head) < 8:
+        return None
+    zeros = [head[i::4].count(0) for i in range(4)]
+    units4 = len(head) // 4
+    if zeros[2] >= 0.9 * units4 and zeros[3] >= 0.9 * units4 and zeros[0] < 0.5 * units4:
+        return "utf-32-le"
+    if zeros[0] >= 0.9 * units4 and zeros[1] >= 0.9 * units4 and zeros[3] < 0.5 * units4:
+        return "utf-32-be"
+    even, odd = zeros[0] + zeros[2], zeros[1] + zeros[3]
+    units2 = len(head) // 2
+    if odd >= 0.05 * units2 and even <= 0.25 * odd:
+        return "utf-16-le"
+    if even >= 0.05 * units2 and odd <= 0.25 * even:
+        return "utf-16-be"
+    return None
+
+
+def _euc_shaped(data: bytes) -> bool:
+    """True when every non-ASCII byte is in an EUC pair (A1-FE A1-FE) or an EUC-TW SS2 sequence (8E A1-B0 ..)."""
+    rest = re.sub(rb"\x8e[\xa1-\xb0][\xa1-\xfe]{2}|[\xa1-\xfe]{2}", b"", data[: _SNIFF_BYTES * 4])
+    return not rest.translate(None, _ASCII)
+
+
+def _undecodable(data: bytes, codec: str, score: float) -> str:
+    if b"\x8e\xa2" in data or b"\x8e\xa1" in data or _euc_shaped(data):
+        suspect = "EUC-TW (CNS 11643), which has no Python codec"
+    else:
+        suspect = "unknown"
+    return f"suspected encoding: {suspect}; best codec {codec} gives implausible text (score {score:.2f})"
+
+
+def _unicode_form(data: bytes, codec: str, how: str, http_charset: str | None, html: bool) -> Decoded:
+    text = data.decode(codec, "replace")
+    declared = meta_charset(text[:4096].encode("ascii", "ignore")) if html else None
+    return Decoded(text, codec, how, http_charset, declared, text.count("\ufffd"))
+
+
 def decode(data: bytes, http_charset: str | None = None, html: bool = True) -> Decoded:
     """Decode `data`, deciding the encoding from the bytes; `http_charset` and the meta tag are hints."""
-    declared_meta = meta_charset(data) if html else None
-    for bom, enc in _BOMS:
+    for bom, enc in BOMS:
         if data.startswith(bom):
-            text = data[len(bom) :].decode(enc, "replace")
-            return Decoded(text, enc, "bom", http_charset, declared_meta, text.count("\ufffd"))
+            return _unicode_form(data[len(bom) :], enc, "bom", http_charset, html)
+    wide = sniff_wide(data)
+    if wide:
+        return _unicode_form(data, wide, "detected", http_charset, html)
+    declared_meta = meta_charset(data) if html else None
     try:
         return Decoded(data.decode("utf-8"), "utf-8", "utf-8", http_charset, declared_meta, 0)
     except UnicodeDecodeError:
@@ -127,14 +188,18 @@ def decode(data: bytes, http_charset: str | None = None, html: bool = True) -> D
     if bad * 100 <= non_ascii * UTF8_BAD_PER_100_NON_ASCII:
         return Decoded(as_utf8, "utf-8", "utf-8", http_charset, declared_meta, bad)
     detected = normalize_label(detect_encoding(data))
-    best: tuple[int, str, str, str] | None = None  # (errors, codec, how, text)
-    seen: set[str] = set()
-    for codec, how in (
+    candidates = [
         (detected, "detected"),
         (normalize_label(http_charset), "declared"),
         (normalize_label(declared_meta), "declared"),
         ("gb18030", "detected"),
-    ):
+        ("big5hkscs", "detected"),
+    ]
+    if not html and len(data) % 2 == 0:  # Han-only UTF-16 text has no NUL byte (HTML has: sniffed above)
+        candidates += [("utf-16-le", "detected"), ("utf-16-be", "detected")]
+    decodings: list[tuple[int, str, str, str]] = []  # (errors, codec, how, text)
+    seen: set[str] = set()
+    for codec, how in candidates:
         if codec is None or codec in seen or codec == "utf-8":
             continue
         seen.add(codec)
@@ -142,15 +207,27 @@ def decode(data: bytes, http_charset: str | None = None, html: bool = True) -> D
             text = data.decode(codec, "replace")
         except LookupError:
             continue
-        errors = text.count("\ufffd")
-        if best is None or errors < best[0]:
-            best = (errors, codec, how, text)
-        if errors == 0:
-            break
-    if best is None or best[0] >= bad:
+        decodings.append((text.count("\ufffd"), codec, how, text))
+    if not decodings or min(d[0] for d in decodings) >= bad:
         return Decoded(as_utf8, "utf-8", "utf-8", http_charset, declared_meta, bad)
+    # The fewest errors, and among those the most plausible text (GB2312 bytes decode cleanly as Big5 too).
+    fewest = min(d[0] for d in decodings)
+    tied = [d for d in decodings if d[0] == fewest]
+    scores = {}
+    if len(tied) > 1:
+        scores = {d[1]: plausibility(d[3]) for d in tied}
+        best = max(tied, key=lambda d: (scores[d[1]][0], -tied.index(d)))
+    else:
+        best = tied[0]
     errors, codec, how, text = best
-    return Decoded(text, codec, how, http_charset, declared_meta, errors)
+    undecodable = None
+    # Checked when the detector did not name the codec (EUC-TW: it says UTF-8) or codecs tied; a page in the
+    # codec the detector names is not scored again (a per-page cost on legacy-encoded crawls).
+    if codec in _CJK_CODECS and (codec != detected or scores):
+        score, han = scores.get(codec) or plausibility(text)
+        if is_nonsense(score, han):
+            undecodable = _undecodable(data, codec, score)
+    return Decoded(text, codec, how, http_charset, declared_meta, errors, undecodable)
 
 
 def bad_char_count(text: str) -> int:

@@ -1,7 +1,9 @@
 """Main-content extraction: the article text of a page, without navigation, ads, scripts and footers, with
 paragraph breaks kept (one blank line between paragraphs, one line per list item or short block).
 
-The default extractor is resiliparse's `extract_plain_text(main_content=True)`; trafilatura is available
+The default extractor is resiliparse's `extract_plain_text(main_content=True)`, then, on Chinese text, the
+article run of its lines (`trim_chinese_boilerplate`: a line-level text and punctuation density scorer);
+`resiliparse-untrimmed` leaves the trimming out; trafilatura is available
 as an alternative (`--extractor trafilatura`, needs the `bench` extra). docs/ingest.md has the
 measurements that chose the default (benchmarks/eval_extraction.py reproduces them).
 """
@@ -89,7 +91,7 @@ def _trafilatura_text(html: str) -> str | None:
     return trafilatura.extract(html, include_comments=False, include_tables=True, deduplicate=False) or ""
 
 
-def extract_resiliparse(html: str, fallback: str = "all-text") -> Extracted:
+def extract_resiliparse(html: str, fallback: str = "all-text", trim: bool = True) -> Extracted:
     tree = HTMLTree.parse(html)
     title, lang = _page_facts(tree)
     deep = looks_deeply_nested(html)
@@ -103,7 +105,14 @@ def extract_resiliparse(html: str, fallback: str = "all-text") -> Extracted:
                 text, used = tidy(better), "trafilatura"
             elif better is None:
                 text, used = all_text, "all-text"
+    if trim:
+        text = trim_chinese_boilerplate(text)
     return Extracted(text, title, lang, deep, used)
+
+
+def extract_resiliparse_untrimmed(html: str, fallback: str = "all-text") -> Extracted:
+    """resiliparse's main content as it comes, without the Chinese article trimming."""
+    return extract_resiliparse(html, fallback, trim=False)
 
 
 def extract_trafilatura(html: str) -> Extracted:
@@ -119,6 +128,91 @@ def extract_trafilatura(html: str) -> Extracted:
 
 EXTRACTORS: dict[str, Callable[..., Extracted]] = {
     "resiliparse": extract_resiliparse,
+    "resiliparse-untrimmed": extract_resiliparse_untrimmed,
     "trafilatura": extract_trafilatura,
 }
 DEFAULT_EXTRACTOR = "resiliparse"
+
+
+def extract_fragment(html: str) -> str:
+    """All visible text of an HTML fragment that is content already (a feed item's body), with paragraph
+    breaks: no main-content pass, which is made for whole pages and may drop a short article."""
+    if "<" not in html:
+        return tidy(html)
+    return tidy(extract_plain_text(HTMLTree.parse(html), main_content=False, **_RESILIPARSE_OPTS))
+
+
+# ------------------------------------------------------------------------- Chinese article trimming
+# resiliparse's main-content pass keeps short furniture lines around a Chinese article (纠错, 关注我们, 热门推荐,
+# bylines, related-headline lists). On Chinese text the article is the densest run of lines that read as prose:
+# long enough and carrying sentence punctuation. Each line weighs its Han characters when it reads as prose
+# and a penalty otherwise; the run with the largest total (a maximum-subarray pass, linear) is kept.
+_SENT_PUNCT = re.compile("[。！？；]")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")  # runs, not characters: far fewer matches to count
+_KANA_HANGUL_RUN = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]+")
+TRIM_MIN_HAN_FRACTION = 0.3
+TRIM_PROSE_CHARS = 12
+TRIM_PENALTY = 12
+TRIM_KEEP_BLOCK = 40  # besides the best run, every run of prose weighing this much is kept
+# Trimming never turns a page into a fragment: when less than this survives (a table of contents with one
+# sentence, a navigation page), the page stays as extracted and the filter judges it.
+TRIM_MIN_KEEP = 100
+
+
+def _weights(lines: list[str]) -> list[int]:
+    """Each line's weight: its CJK (non-ASCII) characters when it reads as prose, a penalty otherwise. Counting
+    non-ASCII characters (a C-speed encode) instead of Han ones keeps this pass a few % of extraction time."""
+    out = []
+    for line in lines:
+        n = len(line)
+        if n < TRIM_PROSE_CHARS:
+            out.append(-(TRIM_PENALTY + n // 2) if n else 0)
+            continue
+        wide = n - len(line.encode("ascii", "ignore"))
+        if wide >= TRIM_PROSE_CHARS and (
+            _SENT_PUNCT.search(line) or line.count("，") + line.count("、") >= 2
+        ):
+            out.append(wide)
+        else:
+            out.append(-(TRIM_PENALTY + n // 2))
+    return out
+
+
+def trim_chinese_boilerplate(text: str) -> str:
+    """The article run of a Chinese page's extracted text (see above); other text (not mostly Han, or
+    Japanese/Korean: kana or hangul) is returned unchanged."""
+    han = sum(map(len, _HAN_RUN.findall(text)))
+    if han < TRIM_MIN_HAN_FRACTION * len(text):
+        return text
+    if _KANA_HANGUL_RUN.search(text) and sum(map(len, _KANA_HANGUL_RUN.findall(text))) * 20 > han:
+        return text
+    lines = text.split("\n")
+    segments = maximal_segments(_weights(lines))
+    if not segments:
+        return text
+    top = max(score for score, _, _ in segments)
+    keep = [(a, b) for score, a, b in segments if score >= min(top, TRIM_KEEP_BLOCK)]
+    # Runs start and end with prose lines and the text was tidy already: joining them keeps it tidy.
+    trimmed = "\n\n".join("\n".join(lines[a:b]) for a, b in keep)
+    return trimmed if len(trimmed) >= TRIM_MIN_KEEP else text
+
+
+def maximal_segments(weights: list[int]) -> list[tuple[int, int, int]]:
+    """(score, start, end) of every maximal scoring run of `weights` (Ruzzo and Tompa, 1999): disjoint runs
+    with a positive sum that no longer run containing them beats."""
+    segs: list[list[int]] = []  # [start, end, cumulative sum before start, cumulative sum at end]
+    cum = 0
+    for i, x in enumerate(weights):
+        if x > 0:
+            new = [i, i + 1, cum, cum + x]
+            while True:
+                j = len(segs) - 1
+                while j >= 0 and segs[j][2] >= new[2]:
+                    j -= 1
+                if j < 0 or segs[j][3] >= new[3]:
+                    segs.append(new)
+                    break
+                new = [segs[j][0], new[1], segs[j][2], new[3]]
+                del segs[j:]
+        cum += x
+    return [(r - left, a, b) for a, b, left, r in segs]

@@ -1,7 +1,7 @@
 """Input formats ingest reads, how they are recognised, and how inputs become shards.
 
 Shard naming (docs/ingest.md): each container file (WARC, WET, JSONL, Parquet) is one shard named after the
-file; loose small files (HTML, txt, md, srt, vtt) found in a directory are grouped, in sorted path order,
+file; loose small files (HTML, txt, md, srt, vtt, feeds) found in a directory are grouped, in sorted path order,
 into shards of up to `files_per_shard` files named `<dirname>-00000`, `<dirname>-00001`, ... (files in a
 subdirectory `sub/` of the input directory `dir/` get `dir.sub-00000`, so nested trees do not collide); a
 loose file named directly on the command line is its own shard, named after the file.
@@ -16,6 +16,7 @@ from pathlib import Path
 from corpus_tool import shards
 from corpus_tool.errors import UsageError
 from corpus_tool.shards import InputShard
+from corpus_tool.stages.ingest import charset
 
 WARC = "warc"
 JSONL = "jsonl"
@@ -23,6 +24,9 @@ PARQUET = "parquet"
 HTML = "html"
 TEXT = "text"
 SUBTITLES = "subtitles"
+MARKDOWN = "markdown"
+FEED = "feed"
+LOOSE = (HTML, TEXT, SUBTITLES, MARKDOWN, FEED)
 
 CONTAINERS = {WARC, JSONL, PARQUET}
 
@@ -48,11 +52,15 @@ _SUFFIXES: list[tuple[str, str]] = [
     (".xhtml", HTML),
     (".shtml", HTML),
     (".txt", TEXT),
-    (".md", TEXT),
-    (".markdown", TEXT),
+    (".md", MARKDOWN),
+    (".markdown", MARKDOWN),
     (".text", TEXT),
     (".srt", SUBTITLES),
     (".vtt", SUBTITLES),
+    (".rss", FEED),
+    (".atom", FEED),
+    (".rdf", FEED),
+    (".xml", FEED),
 ]
 KNOWN_SUFFIXES = tuple(s for s, _ in _SUFFIXES)
 
@@ -87,7 +95,12 @@ def sniff_format(path: str) -> str | None:
         return WARC
     if head.startswith(b"PAR1"):
         return PARQUET
+    wide = charset.sniff_wide(head) or next((enc for bom, enc in charset.BOMS if head.startswith(bom)), None)
+    if wide:  # UTF-16/32: look at the characters, not the bytes
+        head = head.decode(wide, "ignore").encode("utf-8")
     low = head.lower()
+    if b"<rss" in low or b"<feed" in low or b"<rdf:rdf" in low:
+        return FEED
     if b"<html" in low or b"<!doctype html" in low:
         return HTML
     if head.lstrip().startswith(b"{"):
@@ -148,7 +161,7 @@ def list_ingest_shards(inputs: list[str], files_per_shard: int) -> tuple[list[In
                 fmt = format_of(str(f))
                 if fmt in CONTAINERS:
                     result.append(InputShard(container_shard_name(str(f)), (str(f),), {"format": fmt}))
-                elif fmt in (HTML, TEXT, SUBTITLES):
+                elif fmt in LOOSE:
                     groups.setdefault(f.parent, []).append(f)
                 else:
                     skipped.append(str(f))

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from fastwarc.warc import ArchiveIterator, WarcRecord
 
-GZIP_MAGIC = b"\x1f\x8b\x08"
+from corpus_tool.stages.ingest.streams import GZIP_MAGIC, is_gzip
+
 _CHUNK = 1 << 20
 _HEADER_LIMIT = 64 << 10
 _WARC_LINE = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
@@ -75,11 +76,6 @@ class WarcItem:
     record: WarcRecord
     raw_length: int  # bytes of the record block
     payload: bytes | None = None  # read for response/resource/conversion records only
-
-
-def is_gzip(path: str) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(3) == GZIP_MAGIC
 
 
 def iter_warc(path: str, max_record_bytes: int) -> Iterator[WarcItem | WarcProblem]:

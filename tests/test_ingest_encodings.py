@@ -1,0 +1,103 @@
+"""Ingest and every Unicode encoding form, CJK codecs chosen by plausibility, undecodable bytes rejected."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from corpus_tool.stages.ingest import charset
+from corpus_tool.stages.ingest.plausible import plausibility
+from tests.ingest_helpers import ARTICLE, ARTICLE_TW, manifest, page, read_docs, read_rejected
+
+SRT = (
+    "1\n00:00:01,000 --> 00:00:03,000\n大家好，今天我们来聊一聊垃圾分类。\n\n"
+    "2\n00:00:03,500 --> 00:00:05,000\n其实只要记住四个大类。\n"
+)
+WIDE = ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]
+BOM = {"utf-16-le": "\ufeff", "utf-16-be": "\ufeff", "utf-32-le": "\ufeff", "utf-32-be": "\ufeff"}
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# 63 Traditional characters encoded as EUC-TW (CNS 11643 plane 1) by glibc iconv; Python has no EUC-TW codec
+# and GB18030 decodes these bytes without a single error, into fluent-looking nonsense Han.
+EUC_TW = bytes.fromhex(
+    "dab0ebedd3f8e7afcfd4cea9dde5d6c0d9d1a1a2d6b4e2afc9fde0f5c6ccd6c0c4b8ddf4c4b8ebedd3f8fac0dedea1a4ebedd3f8"
+    "e7dfd3d3cdfcc5b2dbd2dba7c7e3cea9dde5ced8d6c0e0f4ddf4a1a2cfc4eed5a1a3c6bacea9c5afccfbfba2c7e2d9b4d9f2d3fb"
+    "e5b5cca7eeeda1a2c7d6f1ecc6cbd1c9cdb4c4d8ddf4fafdc8a9c7a1cba4d5a4f3dcfcc8c4e3c5c0a1a4"
+)
+# Simplified text whose GB2312 bytes also decode as Big5 without an error (into other, Traditional, characters).
+GB_AND_BIG5 = "今天我们聊一下天气预报明天会下雨吗我觉得不会因为气象台说了明天是晴天大家可以出门玩但是要注意防晒"
+
+
+def _encode(text: str, enc: str, bom: bool) -> bytes:
+    return ((BOM[enc] if bom else "") + text).encode(enc)
+
+
+@pytest.mark.parametrize("enc", WIDE)
+@pytest.mark.parametrize("bom", [True, False])
+def test_wide_forms_decode_with_and_without_bom(enc, bom):
+    for text, html in ((ARTICLE + "\n第二行 abc 123\n", False), (page(ARTICLE), True), (ARTICLE, False)):
+        if not bom and html is False and text == ARTICLE and enc.startswith("utf-32"):
+            pass  # all-Han UTF-32 still has NULs: sniffed like the others
+        d = charset.decode(_encode(text, enc, bom), html=html)
+        assert d.encoding == enc and d.text == text and d.undecodable is None, (enc, bom, html, d.encoding)
+
+
+def test_gb2312_that_also_decodes_as_big5_is_read_as_gb():
+    data = GB_AND_BIG5.encode("gb2312")
+    as_big5 = data.decode("big5hkscs")  # decodes cleanly, so "the first codec that does not fail" is wrong here
+    assert "\ufffd" not in as_big5 and as_big5 != GB_AND_BIG5
+    assert plausibility(GB_AND_BIG5)[0] > plausibility(as_big5)[0] + 1
+    for label in (None, "big5"):  # even with a lying Big5 label
+        d = charset.decode(data, label, html=False)
+        assert d.encoding == "gb18030" and d.text == GB_AND_BIG5
+    tw = ARTICLE_TW.encode("big5")
+    assert charset.decode(tw, "gb2312", html=False).text == ARTICLE_TW  # and Big5 stays Big5
+
+
+def test_euc_tw_is_undecodable_not_nonsense():
+    assert "\ufffd" not in EUC_TW.decode("gb18030")  # the trap: a clean decoding
+    d = charset.decode(EUC_TW, html=False)
+    assert d.undecodable and "EUC-TW" in d.undecodable
+
+
+def test_every_form_through_the_cli(tmp_path, run_cli):
+    """HTML, text and subtitles in UTF-16/32 LE/BE with and without BOM, an EUC-TW text, a GB2312 text: the
+    right text every time, no NUL or control character, the EUC-TW file rejected as undecodable."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for enc in WIDE:
+        for bom in (True, False):
+            tag = f"{enc}-{'bom' if bom else 'nobom'}"
+            (src / f"page-{tag}.html").write_bytes(_encode(page(ARTICLE, meta_charset=enc[:6]), enc, bom))
+            (src / f"text-{tag}.txt").write_bytes(_encode(ARTICLE + "\n\n" + ARTICLE_TW, enc, bom))
+            (src / f"subs-{tag}.srt").write_bytes(_encode(SRT, enc, bom))
+    (src / "cns.txt").write_bytes(EUC_TW)
+    (src / "gb.txt").write_bytes(GB_AND_BIG5.encode("gb2312"))
+    out = tmp_path / "out"
+    run_cli("ingest", str(src), "-o", str(out))
+    docs = {d["source"].rsplit("/", 1)[-1]: d for d in read_docs(out, "in-00000")}
+    assert len(docs) == 3 * 8 + 1
+    for name, d in docs.items():
+        assert not CONTROL.search(d["text"]), name
+        if name.startswith("page-"):
+            assert ARTICLE in d["text"] and "<p>" not in d["text"], name
+        elif name.startswith("text-"):
+            assert d["text"] == ARTICLE + "\n\n" + ARTICLE_TW, name
+        elif name.startswith("subs-"):
+            assert d["text"] == "大家好，今天我们来聊一聊垃圾分类。其实只要记住四个大类。", name
+    assert docs["gb.txt#0"]["text"] == GB_AND_BIG5
+    (rej,) = read_rejected(out, "in-00000")
+    assert rej["reason"] == "undecodable" and "EUC-TW" in rej["reason_detail"] and rej["text"] == ""
+    assert manifest(out, "in-00000")["docs"] == {"in": 26, "kept": 25, "rejected": 1}
+
+
+def test_control_characters_never_reach_text(tmp_path, run_cli):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"text": "' + ARTICLE + '\\u0000\\u0007\\u001b[31m\\u000c\\u0085\\t 尾"}\n', encoding="utf-8")
+    (tmp_path / "t.txt").write_bytes(ARTICLE.encode() + b"\x00\x01\x0b\x7f\n\xc2\x85" + "结束".encode())
+    out = tmp_path / "out"
+    run_cli("ingest", str(rows), str(tmp_path / "t.txt"), "-o", str(out))
+    texts = [read_docs(out, "rows")[0]["text"], read_docs(out, "t")[0]["text"]]
+    for t in texts:
+        assert not CONTROL.search(t) and ARTICLE in t
+    assert texts[0].endswith("[31m\t 尾") or texts[0].endswith("[31m 尾")
