@@ -31,11 +31,10 @@ from corpus_tool.stages.dedup.work import (
     band_names,
     fingerprint,
     save_npy,
-    shard_of,
 )
 
 STEP = "dedup-pairs"
-VERIFY_CHUNK = 1 << 20
+VERIFY_CHUNK = 1 << 17  # pairs verified at once: 2 x 64 MB of signatures
 VERIFY_CLIQUE_MAX = 8  # with verification, buckets of up to this many documents are checked pair by pair
 
 
@@ -158,17 +157,22 @@ def _small_bucket_pairs(idx: np.ndarray, run_starts: np.ndarray, clique_max: int
 
 
 def gather_signatures(wd: WorkDir, shard_list: list[dict], idx: np.ndarray) -> np.ndarray:
-    """Full signatures of the documents with global indices `idx` (random reads from the .sig.npy files)."""
+    """Full signatures of the documents with global indices `idx` (reads from the .sig.npy files). Each
+    distinct document is read once, in index order (a star's first member recurs in every pair of its
+    bucket), and each shard's rows are found by a binary search, not a scan per shard."""
+    uniq, inverse = np.unique(idx, return_inverse=True)
     offsets = np.array([int(m["offset"]) for m in shard_list], dtype=np.int64)
-    where = shard_of(idx, offsets)
-    out = None
-    for s in np.unique(where):
+    bounds = np.searchsorted(uniq, offsets)
+    rows = None
+    for s in range(len(shard_list)):
+        lo, hi = int(bounds[s]), int(bounds[s + 1]) if s + 1 < len(shard_list) else len(uniq)
+        if lo == hi:
+            continue
         mm = np.load(wd.sig_path(shard_list[s]["shard"]), mmap_mode="r")
-        if out is None:
-            out = np.empty((len(idx), mm.shape[1]), dtype=np.uint32)
-        sel = np.nonzero(where == s)[0]
-        out[sel] = mm[idx[sel] - offsets[s]]
-    return out if out is not None else np.zeros((0, 0), np.uint32)
+        if rows is None:
+            rows = np.empty((len(uniq), mm.shape[1]), dtype=np.uint32)
+        rows[lo:hi] = mm[uniq[lo:hi] - offsets[s]]
+    return rows[inverse] if rows is not None else np.zeros((0, 0), np.uint32)
 
 
 def verified(wd: WorkDir, shard_list: list[dict], pairs: np.ndarray) -> np.ndarray:

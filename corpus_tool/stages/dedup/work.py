@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +81,7 @@ class WorkDir:
     # -- settings ------------------------------------------------------------------------------------
     def save_settings(self, settings: ShingleSettings, overwrite: bool) -> None:
         """Record the settings; refuse to mix signatures made with different ones."""
-        wanted = {"format": FORMAT_VERSION, **asdict(settings)}
+        wanted = {"format": FORMAT_VERSION, **settings.record()}
         if self.config_path.exists() and not overwrite:
             have = shards.read_manifest(self.config_path)
             if have != wanted:
