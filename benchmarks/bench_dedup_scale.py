@@ -23,7 +23,8 @@ over all shards, but within a shard the cluster members are its last rows, so th
 one sparse block (at random rows nearly every 4 KB page would hold a member: 50 GB at 10^8); this makes the
 verification's reads a little more local than in a real crawl. The manifests'
 `sha256` fields name the generator settings instead of hashing tens of GB (pairs and clusters only compare
-them). Text-equivalent MB/s counts 3 bytes per normalised character (the synthetic n_chars: 300-3000).
+them). MB/s per core counts --doc-bytes of text per document (default 1,512: the mean of the real run's
+documents), so that it compares with the other stages' figures.
 
 The work directory of one size is deleted before the next (10^8 documents: about 26 GB of band keys,
 5 GB of signature rows, 5 GB of pairs). Figures go to WORK/scale-<docs>.json.
@@ -135,7 +136,6 @@ def synthesize(work: Path, n_docs: int, share: float, giant: int, seed: int = 1)
         all_exact[0] = True  # the boilerplate page: every copy is exact
     n_shards = max(MIN_SHARDS, math.ceil(n_docs / SHARD_DOCS))
     per = math.ceil(n_docs / n_shards)
-    total_chars = 0
     for s in range(n_shards):
         a, b = s * per, min(n_docs, (s + 1) * per)
         n = b - a
@@ -164,7 +164,6 @@ def synthesize(work: Path, n_docs: int, share: float, giant: int, seed: int = 1)
         exact[mem[exact_copy]] = base_exact[cm[exact_copy]]
         n_chars = srng.integers(300, 3000, size=n, dtype=np.int32)
         n_chars[mem] = base_chars[cm] + np.where(exact_copy, 0, srng.integers(-50, 50, len(mem))).astype(np.int32)
-        total_chars += int(n_chars.sum())
         ids = splitmix64(np.arange(a, b, dtype=np.uint64) + np.uint64(seed << 40))
         writer = shards.ParquetShardWriter(wd.docs_path(name), DOCS_SCHEMA)
         for r in range(0, n, 65536):
@@ -187,7 +186,7 @@ def synthesize(work: Path, n_docs: int, share: float, giant: int, seed: int = 1)
             "docs": synthetic(docs_file), "sig": synthetic(sig_path), "bands": synthetic(bands_path)}},
             fingerprint=fp)
     return {"docs": n_docs, "shards": n_shards, "clusters_made": int(len(sizes)), "docs_in_clusters": n_members,
-            "largest_made": int(sizes.max()), "text_mb": total_chars * 3 / 1e6}
+            "largest_made": int(sizes.max())}
 
 
 def du_gb(path: Path) -> float:
@@ -207,6 +206,7 @@ def synth(a) -> None:
         t0 = time.perf_counter()
         info = synthesize(work, n_docs, a.dup_share, a.giant)
         info["synth_seconds"] = time.perf_counter() - t0
+        info["text_mb"] = n_docs * a.doc_bytes / 1e6
         info["disk_gb_signatures"] = du_gb(work)
         partitions = a.partitions or max(1, math.ceil(n_docs / PAIRS_DOCS_PER_PARTITION))
         print(f"{n_docs:,} docs in {info['shards']} shards: {info['docs_in_clusters']:,} in "
@@ -267,6 +267,7 @@ def main() -> None:
     ap.add_argument("--giant", type=int, default=MAX_CLUSTER)
     ap.add_argument("--partitions", type=int, default=0, help="pairs --partitions (0: one per 25 M documents)")
     ap.add_argument("--shards", type=int, default=8, help="real: input shards")
+    ap.add_argument("--doc-bytes", type=int, default=1512, help="synth: text bytes per document for MB/s")
     ap.add_argument("--free-disk", action="store_true", help="delete .sig/.bands files before clusters")
     ap.add_argument("--keep", action="store_true", help="keep the work directories")
     a = ap.parse_args()

@@ -10,6 +10,9 @@ probability that two documents agree in a bin is their Jaccard similarity, and t
 not O(shingles x P). Empty bins (short documents) borrow the value of another bin, chosen by a seeded
 sequence that is the same for every document, so that equal sets still give equal signatures.
 
+datasketch stays the reference: `--engine datasketch` (reference.py) computes its classic MinHash over the
+same shingles, and tests/test_dedup_reference.py checks our estimates against it.
+
 Everything is seeded and integer-exact: the same text and settings give the same signature on every
 machine.
 """
