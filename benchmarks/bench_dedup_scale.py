@@ -72,7 +72,7 @@ if step == "signatures":
     s = compute_signatures(args["inputs"], args["work"], ShingleSettings(), shard_index=0, num_shards=1)
 elif step == "pairs":
     from corpus_tool.stages.dedup.pairs import compute_pairs
-    s = compute_pairs(args["work"], shard_index=0, num_shards=1, verify_threshold=0.6,
+    s = compute_pairs(args["work"], shard_index=0, num_shards=1, verify_threshold=args.get("verify", 0.6) or None,
                       partitions=args["partitions"])
 elif step == "clusters":
     from corpus_tool.stages.dedup.clusters import compute_clusters
@@ -202,18 +202,23 @@ def print_row(step: str, docs: int, mb: float, r: dict) -> None:
 def synth(a) -> None:
     for n_docs in [int(float(x)) for x in a.docs.split(",")]:
         work = Path(a.work) / f"synth-{n_docs}"
-        shutil.rmtree(work, ignore_errors=True)
         t0 = time.perf_counter()
-        info = synthesize(work, n_docs, a.dup_share, a.giant)
-        info["synth_seconds"] = time.perf_counter() - t0
+        if a.reuse and (work / "synth.json").exists():  # the signatures of an earlier run (same settings)
+            info = json.loads((work / "synth.json").read_text())
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+            info = synthesize(work, n_docs, a.dup_share, a.giant)
+            info["synth_seconds"] = time.perf_counter() - t0
+            info["disk_gb_signatures"] = du_gb(work)
+            (work / "synth.json").write_text(json.dumps(info))
         info["text_mb"] = n_docs * a.doc_bytes / 1e6
-        info["disk_gb_signatures"] = du_gb(work)
         partitions = a.partitions or max(1, math.ceil(n_docs / PAIRS_DOCS_PER_PARTITION))
         print(f"{n_docs:,} docs in {info['shards']} shards: {info['docs_in_clusters']:,} in "
               f"{info['clusters_made']:,} clusters (largest {info['largest_made']:,}); synthesized in "
               f"{info['synth_seconds']:.0f} s, {info['disk_gb_signatures']:.1f} GB on disk; "
               f"pairs --partitions {partitions}", flush=True)
-        res = {"pairs": run_step("pairs", work=str(work), partitions=partitions)}
+        res = {"pairs": run_step("pairs", work=str(work), partitions=partitions, verify=a.verify)}
+        info["verify_threshold"] = a.verify
         print_row("pairs", n_docs, info["text_mb"], res["pairs"])
         info["disk_gb_pairs"] = du_gb(work / "pairs")
         if a.free_disk:  # clusters reads only the docs tables and the pairs
@@ -270,6 +275,8 @@ def main() -> None:
     ap.add_argument("--doc-bytes", type=int, default=1512, help="synth: text bytes per document for MB/s")
     ap.add_argument("--free-disk", action="store_true", help="delete .sig/.bands files before clusters")
     ap.add_argument("--keep", action="store_true", help="keep the work directories")
+    ap.add_argument("--verify", type=float, default=0.6, help="pairs --verify-threshold (0: no verification)")
+    ap.add_argument("--reuse", action="store_true", help="reuse the synthesized signatures of a kept run")
     a = ap.parse_args()
     if a.what == "real":
         a.docs = int(float(a.docs)) if "," not in a.docs else 1_000_000

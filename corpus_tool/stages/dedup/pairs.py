@@ -37,7 +37,9 @@ from corpus_tool.stages.dedup.work import (
 )
 
 STEP = "dedup-pairs"
-VERIFY_CHUNK = 1 << 14  # pairs verified at once: 2 x 8 MB of signatures (larger is no faster)
+# Pairs verified at once. Small: each signature row read maps up to 64 KB of cached file pages around it
+# (the kernel's fault-around), counted in RSS until released after each side of a chunk.
+VERIFY_CHUNK = 1 << 12
 VERIFY_CLIQUE_MAX = 8  # with verification, buckets of up to this many documents are checked pair by pair
 
 
@@ -198,11 +200,11 @@ def verified(wd: WorkDir, shard_list: list[dict], pairs: np.ndarray) -> np.ndarr
     try:
         for start in range(0, len(pairs), VERIFY_CHUNK):
             chunk = pairs[start: start + VERIFY_CHUNK]
-            est[start: start + len(chunk)] = estimated_jaccard(
-                gather_signatures(wd, shard_list, chunk[:, 0], reader),
-                gather_signatures(wd, shard_list, chunk[:, 1], reader),
-            )
+            lo = gather_signatures(wd, shard_list, chunk[:, 0], reader)
             reader.release()
+            hi = gather_signatures(wd, shard_list, chunk[:, 1], reader)
+            reader.release()
+            est[start: start + len(chunk)] = estimated_jaccard(lo, hi)
     finally:
         reader.close()
     return est

@@ -212,8 +212,10 @@ class RowReader:
 
     def __init__(self):
         self._open: dict[Path, tuple] = {}
+        self._touched: set[Path] = set()
 
     def rows(self, path: Path, index: np.ndarray) -> np.ndarray:
+        self._touched.add(path)
         if path not in self._open:
             shape, dtype, offset = npy_header(path)
             fh = open(path, "rb")  # noqa: SIM115 - closed in close()
@@ -223,8 +225,9 @@ class RowReader:
         return self._open[path][2][index]
 
     def release(self) -> None:
-        for _, mm, _ in self._open.values():
-            mm.madvise(mmap.MADV_DONTNEED)
+        for path in self._touched:
+            self._open[path][1].madvise(mmap.MADV_DONTNEED)
+        self._touched.clear()
 
     def close(self) -> None:
         for fh, mm, _ in self._open.values():
