@@ -27,7 +27,8 @@ them). MB/s per core counts --doc-bytes of text per document (default 1,512: the
 documents), so that it compares with the other stages' figures.
 
 The work directory of one size is deleted before the next (10^8 documents: about 26 GB of band keys,
-5 GB of signature rows, 5 GB of pairs). Figures go to WORK/scale-<docs>.json.
+5 GB of signature rows, 3.4 GB of pairs; 37 GB in all). Figures go to WORK/scale-<docs>.json; docs/dedup.md
+("Scale") has the table of 2026-12-02: the 10^8 row was run with `--verify 0 --free-disk` (see there why).
 """
 
 from __future__ import annotations
