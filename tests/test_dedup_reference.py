@@ -20,8 +20,6 @@ from corpus_tool.stages.dedup.hashing import (
 )
 from corpus_tool.stages.dedup.reference import INSTALL_HINT, char_shingles
 
-datasketch = pytest.importorskip("datasketch")  # the `test` extra installs it
-
 S = ShingleSettings()
 BINS = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0001])
 PER_BIN = 24
@@ -53,6 +51,7 @@ def test_one_permutation_estimates_are_within_datasketch_error():
     """For the same shingles and 128 hash values, our estimate of Jaccard similarity is unbiased and no worse
     than datasketch's classic MinHash, and within the k-permutation standard error sqrt(J(1-J)/k), in every
     fifth of the similarity range."""
+    datasketch = pytest.importorskip("datasketch")  # the `test` extra installs it
     k = S.num_perm
     rows, count = [], np.zeros(len(BINS) - 1, int)
     for a, b in _text_pairs(random.Random(0)):
@@ -94,6 +93,7 @@ def _clusters(work) -> set[frozenset[str]]:
 
 
 def test_datasketch_engine_finds_the_same_clusters(tmp_path, run_cli):
+    pytest.importorskip("datasketch")
     rng = random.Random(11)
     docs = {f"a{i}": pseudo_text(rng, rng.randint(400, 1500)) for i in range(40)}
     real = "\n".join(PARAGRAPHS)
