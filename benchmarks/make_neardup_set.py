@@ -29,7 +29,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "devdata" / "text"
+# ../shared/devdata next to the checkout, or next to any folder above it (a worktree under wt/): as devcorpus.py
+SHARED = next((p / "shared/devdata/text" for p in Path(__file__).resolve().parents if (p / "shared/devdata").is_dir()),
+              Path(__file__).resolve().parents[1].parent / "shared" / "devdata" / "text")
 ADS = [
     "【广告】限时特价！全场商品五折起，点击立即抢购>>",
     "关注我们的微信公众号，获取更多精彩内容。",

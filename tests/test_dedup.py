@@ -242,3 +242,24 @@ def test_one_config_section_serves_every_step(corpus, tmp_path, run_cli):
     cfg.write_text("dedup:\n  ngramz: 4\n", encoding="utf-8")
     proc = run_cli("dedup", "pairs", str(work), "-c", str(cfg), check=False)
     assert proc.returncode == 2 and b"unknown option 'ngramz'" in proc.stderr
+
+
+def test_a_page_copied_thousands_of_times_gives_linear_pairs(tmp_path):
+    """One boilerplate page copied n times is one bucket of n in every band: a star of n - 1 pairs per band,
+    not n(n-1)/2, and one cluster of n that keeps one copy."""
+    rng = random.Random(12)
+    page = pseudo_text(rng, 600)
+    n = 3000
+    inp = tmp_path / "in"
+    write_shard(inp / "a.parquet", [(f"copy{i}", page) for i in range(n // 2)] + [("other", pseudo_text(rng, 600))])
+    write_shard(inp / "b.parquet", [(f"copy{i}", page + "\n") for i in range(n // 2, n)])
+    work, out = tmp_path / "work", tmp_path / "out"
+    dedup_all(inp, out, work)
+    for band in ("000", "031", "exact"):
+        manifest = json.loads((work / "pairs" / "manifests" / f"band-{band}.json").read_text())
+        assert manifest["candidate_pairs"] == manifest["pairs"] == n - 1
+        pairs = np.load(work / "pairs" / f"band-{band}.npy")
+        assert (pairs[:, 0] == 0).all()  # every copy paired with the first
+    assert kept_ids(out) == {"copy0", "other"}
+    assert len(rejected(out)) == n - 1
+    assert {r["size"] for r in pq.read_table(work / "clusters" / "clusters.parquet").to_pylist()} == {n}

@@ -69,7 +69,8 @@ def _settings(o: SignatureOptions):
 
     if o.tokenizer not in ("char", "jieba"):
         raise UsageError(f"--tokenizer must be char or jieba, not {o.tokenizer!r}")
-    return ShingleSettings(ngram=o.ngram, tokenizer=o.tokenizer, bands=o.bands, rows=o.rows, seed=o.seed)
+    return ShingleSettings(ngram=o.ngram, tokenizer=o.tokenizer, bands=o.bands, rows=o.rows, seed=o.seed,
+                           engine=o.engine)
 
 
 def run_all(call: Call) -> None:

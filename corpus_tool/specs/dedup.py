@@ -26,6 +26,9 @@ class SignatureOptions(Options):
     bands: int = option(32, "LSH bands.", min=1, panel="MinHash")
     rows: int = option(4, "Rows (hash values) per band; permutations = bands x rows.", min=1, panel="MinHash")
     seed: int = option(42, "Seed of every hash function.", panel="MinHash")
+    engine: str = option(
+        "numpy", "numpy (one-permutation MinHash, vectorised) or datasketch (datasketch's classic MinHash, one "
+        "document at a time: a slow reference; needs `pip install datasketch`).", panel="MinHash")
 
 
 @dataclass(kw_only=True)

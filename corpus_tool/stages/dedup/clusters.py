@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from corpus_tool import completion, schema, shards
 from corpus_tool.completion import Summary
 from corpus_tool.errors import UsageError
-from corpus_tool.stages.dedup.work import WorkDir, band_names, fingerprint, shard_of
+from corpus_tool.stages.dedup.work import WorkDir, band_names, fingerprint, npy_header, read_npy_rows, shard_of
 
 STEP = "dedup-clusters"
 PAIR_CHUNK = 1 << 20
@@ -163,11 +163,11 @@ def compute_clusters(work: str, *, overwrite: bool = False) -> Summary:
     unit = completion.start(wd.clusters_manifest, STEP, [wd.clusters_path, *decisions])
     n_docs = sum(int(m["docs"]) for m in shard_list)
 
-    def chunks() -> Iterator[np.ndarray]:
+    def chunks() -> Iterator[np.ndarray]:  # plain reads, not a memory map: RSS stays one chunk
         for b in bands:
-            mm = np.load(wd.pairs_path(b), mmap_mode="r")
-            for s in range(0, len(mm), PAIR_CHUNK):
-                yield np.asarray(mm[s: s + PAIR_CHUNK])
+            n = npy_header(wd.pairs_path(b))[0][0]
+            for s in range(0, n, PAIR_CHUNK):
+                yield read_npy_rows(wd.pairs_path(b), s, s + PAIR_CHUNK)
 
     parent, touched, passes = union_pairs(n_docs, chunks)
     members = np.nonzero(touched)[0].astype(np.int64)

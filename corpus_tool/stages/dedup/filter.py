@@ -33,9 +33,7 @@ class DedupFilter(Stage):
         self.settings = self.work.settings()
 
     def resolved(self) -> dict[str, Any]:
-        from dataclasses import asdict  # noqa: PLC0415
-
-        return {"clusters_fingerprint": self.clusters["fingerprint"]} | asdict(self.settings)
+        return {"clusters_fingerprint": self.clusters["fingerprint"]} | self.settings.record()
 
     def list_shards(self, inputs: list[str]) -> list[InputShard]:
         """The input shards, which must be exactly those the signatures were made from: a shard missing here

@@ -10,6 +10,9 @@ probability that two documents agree in a bin is their Jaccard similarity, and t
 not O(shingles x P). Empty bins (short documents) borrow the value of another bin, chosen by a seeded
 sequence that is the same for every document, so that equal sets still give equal signatures.
 
+datasketch stays the reference: `--engine datasketch` (reference.py) computes its classic MinHash over the
+same shingles, and tests/test_dedup_reference.py checks our estimates against it.
+
 Everything is seeded and integer-exact: the same text and settings give the same signature on every
 machine.
 """
@@ -17,7 +20,7 @@ machine.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -29,6 +32,7 @@ U64 = np.uint64
 MASK32 = U64(0xFFFFFFFF)
 EMPTY_BAND = U64(0)  # band key of a document without shingles: never a candidate
 DENSIFY_ATTEMPTS = 32
+DEFAULT_ENGINE = "numpy"
 # Character classes (corpus_tool/charclass.py) removed before shingling and exact hashing: punctuation,
 # whitespace, control and format characters (Unicode P*, Z*, Cc, Cf). Letters, digits and symbols stay.
 _DROPPED = (cc.SPACE, cc.CONTROL, *cc.PUNCT_CLASSES)
@@ -43,10 +47,19 @@ class ShingleSettings:
     bands: int = 32
     rows: int = 4
     seed: int = 42
+    engine: str = DEFAULT_ENGINE  # "numpy" (one-permutation MinHash) or "datasketch" (reference.py)
 
     @property
     def num_perm(self) -> int:
         return self.bands * self.rows
+
+    def record(self) -> dict:
+        """The settings as WORK/config.json and the fingerprints hold them. The engine appears only when it
+        is not the default, so work directories made before the engine existed stay valid (same bytes)."""
+        d = asdict(self)
+        if d["engine"] == DEFAULT_ENGINE:
+            del d["engine"]
+        return d
 
 
 # ------------------------------------------------------------------------------------ normalisation
@@ -297,9 +310,14 @@ def batch_signatures(texts: list[str], settings: ShingleSettings) -> BatchSignat
         tokens, counts = _jieba_tokens(spaced, spaced_lengths)
     else:
         tokens, counts = norm.astype(np.uint64), norm_lengths
-    shingles, doc_of = shingle_hashes(tokens, counts, settings.ngram, settings.seed)
     n = len(texts)
-    sig = signatures(shingles, doc_of, n, settings.num_perm, settings.seed)
-    n_shingles = np.bincount(doc_of, minlength=n).astype(np.int32)
+    if settings.engine == "datasketch":
+        from corpus_tool.stages.dedup.reference import datasketch_signatures  # noqa: PLC0415 - optional
+
+        sig, n_shingles = datasketch_signatures(norm, norm_lengths, settings)
+    else:
+        shingles, doc_of = shingle_hashes(tokens, counts, settings.ngram, settings.seed)
+        sig = signatures(shingles, doc_of, n, settings.num_perm, settings.seed)
+        n_shingles = np.bincount(doc_of, minlength=n).astype(np.int32)
     keys = band_keys(sig, settings.bands, settings.rows, settings.seed, n_shingles == 0)
     return BatchSignatures(sig, keys, exact, norm_lengths.astype(np.int32), n_shingles)

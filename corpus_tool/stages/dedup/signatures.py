@@ -6,7 +6,6 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from corpus_tool.completion import Summary
 from corpus_tool.errors import BadInputError, OutputError, UsageError
 from corpus_tool.runner import text_bytes
 from corpus_tool.stages.dedup.hashing import ShingleSettings, batch_signatures
+from corpus_tool.stages.dedup.reference import check_engine
 from corpus_tool.stages.dedup.work import WorkDir, fingerprint
 
 log = logging.getLogger("corpus_tool")
@@ -90,13 +90,14 @@ def compute_signatures(
         raise UsageError("dedup reads Parquet shards (it needs every shard twice); stdin is not supported")
     if not all_shards:
         raise UsageError(f"no input shards found in {' '.join(inputs)}")
+    check_engine(settings)
     wd.save_settings(settings, overwrite)
     summary = Summary(STEP, filters=False)
     started = time.perf_counter()
     for shard in shards.select_shards(all_shards, index, count):
         path = shard.paths[0]
         source = shards.describe_file(path)
-        fp = fingerprint({"settings": asdict(settings), "input": [source["bytes"], source["sha256"]]})
+        fp = fingerprint({"settings": settings.record(), "input": [source["bytes"], source["sha256"]]})
         if not overwrite and completion.is_current(wd.sig_manifest(shard.name), fp):
             summary.skipped += 1
             continue

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +82,7 @@ class WorkDir:
     # -- settings ------------------------------------------------------------------------------------
     def save_settings(self, settings: ShingleSettings, overwrite: bool) -> None:
         """Record the settings; refuse to mix signatures made with different ones."""
-        wanted = {"format": FORMAT_VERSION, **asdict(settings)}
+        wanted = {"format": FORMAT_VERSION, **settings.record()}
         if self.config_path.exists() and not overwrite:
             have = shards.read_manifest(self.config_path)
             if have != wanted:
@@ -175,3 +175,62 @@ def band_names(settings: ShingleSettings) -> list[str]:
 def shard_of(global_index: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Position in the shard list of each global document index."""
     return np.searchsorted(offsets, global_index, side="right") - 1
+
+
+# ------------------------------------------------------------------------ reading .npy files at scale
+# np.load(mmap_mode="r") counts every page it touches in the process's RSS for as long as the map lives
+# (file-backed, reclaimable, but RSS): a pairs task verifying 10^7 pairs against a 50 GB signature file would
+# show tens of GB. So contiguous ranges are read with plain reads, and random rows through maps whose pages
+# are handed back after each batch.
+
+
+def npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, data offset) of a C-order .npy file."""
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read(fh)
+        if fortran:
+            raise ValueError(f"{path}: a Fortran-order array")
+        return shape, dtype, fh.tell()
+
+
+def read_npy_rows(path: Path, start: int, stop: int) -> np.ndarray:
+    """Rows start..stop (along the first axis) of a C-order .npy file, read without a memory map."""
+    shape, dtype, offset = npy_header(path)
+    stop = min(stop, shape[0])
+    per_row = int(np.prod(shape[1:], dtype=np.int64))
+    with open(path, "rb") as fh:
+        fh.seek(offset + start * per_row * dtype.itemsize)
+        data = np.fromfile(fh, dtype=dtype, count=max(0, stop - start) * per_row)
+    return data.reshape((max(0, stop - start), *shape[1:]))
+
+
+class RowReader:
+    """Random rows of .npy files through read-only memory maps; `release()` hands the touched pages back
+    (MADV_DONTNEED: they stay in the page cache but leave this process's RSS)."""
+
+    def __init__(self):
+        self._open: dict[Path, tuple] = {}
+        self._touched: set[Path] = set()
+
+    def rows(self, path: Path, index: np.ndarray) -> np.ndarray:
+        self._touched.add(path)
+        if path not in self._open:
+            shape, dtype, offset = npy_header(path)
+            fh = open(path, "rb")  # noqa: SIM115 - closed in close()
+            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            count = int(np.prod(shape, dtype=np.int64))
+            self._open[path] = (fh, mm, np.frombuffer(mm, dtype=dtype, count=count, offset=offset).reshape(shape))
+        return self._open[path][2][index]
+
+    def release(self) -> None:
+        for path in self._touched:
+            self._open[path][1].madvise(mmap.MADV_DONTNEED)
+        self._touched.clear()
+
+    def close(self) -> None:
+        for fh, mm, _ in self._open.values():
+            mm.madvise(mmap.MADV_DONTNEED)
+            fh.close()
+        self._open.clear()  # the maps close when the arrays on them are gone
