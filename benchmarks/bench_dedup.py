@@ -41,6 +41,9 @@ import make_neardup_set as nd  # noqa: E402
 PY = sys.executable
 DT_PY = "/tmp/dt-venv/bin/python"
 
+# One dedup step in its own process (so that its CPU and peak RSS are its own); bench_dedup_scale.py uses it too.
+# args: inputs, work, out; settings (ShingleSettings fields, default the defaults); verify (pairs' verification
+# threshold; 0 or null: none; default 0.6); partitions (pairs, default 1).
 STEP_CODE = """
 import json, resource, sys, time
 from corpus_tool.stages.dedup.hashing import ShingleSettings
@@ -48,11 +51,12 @@ step, args = sys.argv[1], json.loads(sys.argv[2])
 t0 = time.perf_counter()
 if step == "signatures":
     from corpus_tool.stages.dedup.signatures import compute_signatures
-    s = compute_signatures(args["inputs"], args["work"], ShingleSettings(**args["settings"]),
+    s = compute_signatures(args["inputs"], args["work"], ShingleSettings(**args.get("settings", {})),
                            shard_index=0, num_shards=1)
 elif step == "pairs":
     from corpus_tool.stages.dedup.pairs import compute_pairs
-    s = compute_pairs(args["work"], shard_index=0, num_shards=1, verify_threshold=args["verify"])
+    s = compute_pairs(args["work"], shard_index=0, num_shards=1, verify_threshold=args.get("verify", 0.6) or None,
+                      partitions=args.get("partitions", 1))
 elif step == "clusters":
     from corpus_tool.stages.dedup.clusters import compute_clusters
     s = compute_clusters(args["work"])
@@ -64,7 +68,7 @@ ru = resource.getrusage(resource.RUSAGE_SELF)
 # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report the bench's own peak.
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
 print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": ru.ru_utime + ru.ru_stime,
-                  "peak_rss_mb": int(hwm) / 1024, "ru_maxrss_mb": ru.ru_maxrss / 1024}))
+                  "peak_rss_mb": int(hwm) / 1024, "ru_maxrss_mb": ru.ru_maxrss / 1024, "extra": s.extra}))
 """
 
 
@@ -73,7 +77,7 @@ def run_step(step: str, **args) -> dict:
     proc = subprocess.run([PY, "-c", STEP_CODE, step, json.dumps(args)], capture_output=True, text=True,
                           env=env)
     if proc.returncode:
-        raise SystemExit(f"{step} failed:\n{proc.stderr}")
+        raise SystemExit(f"{step} failed:\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

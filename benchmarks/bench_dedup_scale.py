@@ -36,9 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,51 +49,18 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+from bench_dedup import run_step, synth_corpus  # noqa: E402  (one dedup step in its own process)
+
 from corpus_tool import completion, shards  # noqa: E402
 from corpus_tool.stages.dedup.hashing import ShingleSettings, band_keys, splitmix64  # noqa: E402
 from corpus_tool.stages.dedup.signatures import DOCS_SCHEMA, STEP  # noqa: E402
 from corpus_tool.stages.dedup.work import WorkDir, fingerprint  # noqa: E402
 
-PY = sys.executable
 SHARD_DOCS = 1_000_000
 MIN_SHARDS = 4
 MAX_CLUSTER = 100_000
 EXACT_SHARE = 0.3
 PAIRS_DOCS_PER_PARTITION = 25_000_000  # pairs: about 40 bytes per document in flight per partition
-
-STEP_CODE = """
-import json, resource, sys, time
-step, args = sys.argv[1], json.loads(sys.argv[2])
-t0 = time.perf_counter()
-if step == "signatures":
-    from corpus_tool.stages.dedup.hashing import ShingleSettings
-    from corpus_tool.stages.dedup.signatures import compute_signatures
-    s = compute_signatures(args["inputs"], args["work"], ShingleSettings(), shard_index=0, num_shards=1)
-elif step == "pairs":
-    from corpus_tool.stages.dedup.pairs import compute_pairs
-    s = compute_pairs(args["work"], shard_index=0, num_shards=1, verify_threshold=args.get("verify", 0.6) or None,
-                      partitions=args["partitions"])
-elif step == "clusters":
-    from corpus_tool.stages.dedup.clusters import compute_clusters
-    s = compute_clusters(args["work"])
-else:
-    from corpus_tool.runner import run_stage
-    from corpus_tool.stages.dedup.filter import DedupFilter
-    s = run_stage(DedupFilter(args["work"]), args["inputs"], args["out"], shard_index=0, num_shards=1)
-ru = resource.getrusage(resource.RUSAGE_SELF)
-hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": ru.ru_utime + ru.ru_stime,
-                  "peak_rss_mb": int(hwm) / 1024, "extra": s.extra}))
-"""
-
-
-def run_step(step: str, **args) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([PY, "-c", STEP_CODE, step, json.dumps(args)], capture_output=True, text=True, env=env)
-    if proc.returncode:
-        raise SystemExit(f"{step} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
 
 # ------------------------------------------------------------------------------------- synthesis
 
@@ -240,13 +205,12 @@ def synth(a) -> None:
 
 
 def real(a) -> None:
-    import bench_dedup
     import pyarrow.parquet as pq
 
     root = Path(a.work) / f"real-{a.docs}"
     shutil.rmtree(root, ignore_errors=True)
     t0 = time.perf_counter()
-    _, nbytes = bench_dedup.synth_corpus(root / "corpus", a.docs, a.shards)
+    _, nbytes = synth_corpus(root / "corpus", a.docs, a.shards)
     print(f"real: {a.docs:,} documents, {nbytes / 1e6:.0f} MB of text in {a.shards} shards "
           f"(built in {time.perf_counter() - t0:.0f} s)", flush=True)
     inputs = sorted(str(p) for p in (root / "corpus").glob("*.parquet"))
