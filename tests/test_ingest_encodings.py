@@ -36,8 +36,6 @@ def _encode(text: str, enc: str, bom: bool) -> bytes:
 @pytest.mark.parametrize("bom", [True, False])
 def test_wide_forms_decode_with_and_without_bom(enc, bom):
     for text, html in ((ARTICLE + "\n第二行 abc 123\n", False), (page(ARTICLE), True), (ARTICLE, False)):
-        if not bom and html is False and text == ARTICLE and enc.startswith("utf-32"):
-            pass  # all-Han UTF-32 still has NULs: sniffed like the others
         d = charset.decode(_encode(text, enc, bom), html=html)
         assert d.encoding == enc and d.text == text and d.undecodable is None, (enc, bom, html, d.encoding)
 
@@ -52,6 +50,16 @@ def test_gb2312_that_also_decodes_as_big5_is_read_as_gb():
         assert d.encoding == "gb18030" and d.text == GB_AND_BIG5
     tw = ARTICLE_TW.encode("big5")
     assert charset.decode(tw, "gb2312", html=False).text == ARTICLE_TW  # and Big5 stays Big5
+
+
+def test_utf8_text_with_a_stray_byte_is_not_read_as_utf16():
+    # One invalid byte among ~90 non-ASCII bytes (over the 1-per-100 allowance) in an even-length text file:
+    # UTF-16 decodes such bytes without an error, into Hangul and private-use nonsense.
+    text = "第一行文字内容在这里。\n第二行文字内容在这里。\n第三行第四行"
+    data = text.encode() + b"\x85" + "第五行".encode()
+    assert len(data) % 2 == 0 and "\ufffd" not in data.decode("utf-16-le")
+    d = charset.decode(data, html=False)
+    assert d.encoding == "utf-8" and d.text == text + "\ufffd" + "第五行"
 
 
 def test_euc_tw_is_undecodable_not_nonsense():

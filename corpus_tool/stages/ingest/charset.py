@@ -8,7 +8,8 @@ bytes, nothing at all on Big5), so the declared labels are hints only:
 3. bytes that are valid UTF-8 (allowing 1 bad sequence per 100 non-ASCII bytes, e.g. a truncated last
    character) are UTF-8;
 4. otherwise resiliparse's detector (Google's compact_enc_det) proposes an encoding, and the HTTP and meta
-   labels, GB18030 and Big5 (and, for text files, UTF-16 without NULs) are tried as alternatives: the
+   labels, GB18030 and Big5 (and, for text files, UTF-16 without NULs, only where its text is the most
+   plausible reading, since it decodes almost any bytes cleanly) are tried as alternatives: the
    candidate that decodes with the fewest errors wins; among several, the one whose text is most plausible
    under a character-frequency model (plausible.py; GB2312 bytes decode cleanly as Big5 too);
 5. a CJK decoding that is nonsense whatever the codec (EUC-TW, which Python cannot decode, read as GB18030)
@@ -208,6 +209,7 @@ def decode(data: bytes, http_charset: str | None = None, html: bool = True) -> D
         except LookupError:
             continue
         decodings.append((text.count("\ufffd"), codec, how, text))
+    decodings = _without_implausible_utf16(decodings, as_utf8)
     if not decodings or min(d[0] for d in decodings) >= bad:
         return Decoded(as_utf8, "utf-8", "utf-8", http_charset, declared_meta, bad)
     # The fewest errors, and among those the most plausible text (GB2312 bytes decode cleanly as Big5 too).
@@ -228,6 +230,19 @@ def decode(data: bytes, http_charset: str | None = None, html: bool = True) -> D
         if is_nonsense(score, han):
             undecodable = _undecodable(data, codec, score)
     return Decoded(text, codec, how, http_charset, declared_meta, errors, undecodable)
+
+
+def _without_implausible_utf16(decodings: list[tuple[int, str, str, str]], as_utf8: str) -> list:
+    """UTF-16 without NUL bytes decodes almost any even-length byte string without an error, so its error
+    count says nothing: it stays a candidate only when its text is more plausible than every other reading,
+    the UTF-8 one with its bad sequences included (UTF-8 text with one stray byte is not Hangul and
+    private-use nonsense)."""
+    wide = [d for d in decodings if d[1].startswith("utf-16")]
+    if not wide:
+        return decodings
+    others = [plausibility(as_utf8)[0]] + [plausibility(d[3])[0] for d in decodings if d not in wide]
+    best_other = max(others)
+    return [d for d in decodings if d not in wide or plausibility(d[3])[0] > best_other]
 
 
 def bad_char_count(text: str) -> int:
