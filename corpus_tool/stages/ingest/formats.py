@@ -17,6 +17,7 @@ from corpus_tool import shards
 from corpus_tool.errors import UsageError
 from corpus_tool.shards import InputShard
 from corpus_tool.stages.ingest import charset
+from corpus_tool.stages.ingest.streams import GZIP_MAGIC
 
 WARC = "warc"
 JSONL = "jsonl"
@@ -82,7 +83,7 @@ def sniff_format(path: str) -> str | None:
             head = fh.read(4096)
     except OSError as e:
         raise UsageError(f"{path}: cannot read ({e.strerror or e})") from e
-    if head[:3] == b"\x1f\x8b\x08":
+    if head[:3] == GZIP_MAGIC:
         try:
             with gzip.open(path, "rb") as g:
                 head = g.read(4096)
