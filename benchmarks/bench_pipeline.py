@@ -217,15 +217,15 @@ def mixed_jsonl_corpus(dest: Path, mb: float, files: int, docs_per_file: int = 0
     return sum(len(line.encode("utf-8")) for p in parts for line in p), text, sum(map(len, parts))
 
 
-def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: int) -> dict:
+def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: int, start: str) -> dict:
     out = tmp / f"out-{workers}"
     config = tmp / f"pipeline-{workers}.yaml"
     config.write_text(CONFIG.format(inputs=inputs, output=out, num_shards=num_shards, models=models))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     # cwd outside the checkout: `python -m` puts the cwd first on sys.path, ahead of PYTHONPATH
-    proc = subprocess.run([*CLI, "run", str(config), "--workers", str(workers)], capture_output=True, text=True,
-                          cwd=tmp)
+    proc = subprocess.run([*CLI, "run", str(config), "--workers", str(workers), "--start", start],
+                          capture_output=True, text=True, cwd=tmp)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -286,6 +286,8 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=8, help="--mixed: JSONL files the corpus is split into")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--num-shards", type=int, default=4, help="tasks per stage")
+    ap.add_argument("--start", choices=("fork", "spawn"), default="fork",
+                    help="how `run` starts task processes (forked from it, or fresh ones as Slurm does)")
     args = ap.parse_args()
     if args.copies is None:
         args.copies = 3 if args.html else 40
@@ -309,7 +311,7 @@ def main() -> None:
         for cmd in (["train-lm", ref, "-o", str(models / "lm")],
                     ["train-tokenizer", ref, "-o", str(models / "tokenizer")]):
             subprocess.run([*CLI, *cmd], check=True, capture_output=True, cwd=tmp)
-        print(f"input: {what}, {raw / 1e6:.1f} raw MB; {args.num_shards} tasks per stage")
+        print(f"input: {what}, {raw / 1e6:.1f} raw MB; {args.num_shards} tasks per stage, started by {args.start}")
         # The fixed cost of a run (starting every task process: Python, libraries, models), measured on one
         # copy of the sample, so that the marginal rate (what a large crawl sees) can be told apart from it.
         one = tmp / "one"
@@ -319,13 +321,13 @@ def main() -> None:
             one_raw, _ = html_warc_corpus(one, args.html, 1, args.warcs, args.han_rate, limit=args.warcs)
         else:
             one_raw = scaled_corpus(one, 1)
-        base = run_once(tmp, one, models, 1, args.num_shards)
+        base = run_once(tmp, one, models, 1, args.num_shards, args.start)
         print(
             f"fixed cost: {base['cpu']:.1f} s CPU for a run on one copy ({one_raw / 1e6:.2f} raw MB), "
             f"{base['cpu'] / base['tasks']:.2f} s per task process"
         )
         for workers in args.workers:
-            r = run_once(tmp, inputs, models, workers, args.num_shards)
+            r = run_once(tmp, inputs, models, workers, args.num_shards, args.start)
             mb = raw / 1e6
             print(
                 f"\nworkers={workers}: wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s (all tasks), "

@@ -75,9 +75,14 @@ for _name in COMMAND_MODULES:
 
 
 def _setup_logging() -> None:
+    """One stderr handler, however often main() runs in this process (a task forked from `run` calls it
+    again, and so do tests)."""
+    root = logging.getLogger("corpus_tool")
+    for old in [h for h in root.handlers if getattr(h, "corpus_tool_cli", False)]:
+        root.removeHandler(old)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("corpus-tool: %(levelname)s: %(message)s"))
-    root = logging.getLogger("corpus_tool")
+    handler.corpus_tool_cli = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     root.propagate = False

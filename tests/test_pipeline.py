@@ -277,6 +277,36 @@ def test_local_run_produces_every_stage_and_resumes(reference, run_cli):
     assert output_files(root) == before
 
 
+def test_spawned_tasks_give_the_bytes_of_forked_ones(reference, tmp_path, run_cli):
+    """The reference run forks its tasks from `corpus-tool run` (the default); fresh processes per task, as
+    Slurm starts them, must write the same bytes, and each task record says how its task started."""
+    inputs, ref = reference
+    starts = {json.loads(r.read_text())["start"] for r in (ref / ".pipeline" / "tasks").rglob("*.json")}
+    assert starts == {"fork"}
+    config = new_pipeline(tmp_path / "run", inputs)
+    proc = run_cli("run", str(config), "--workers", "2", "--start", "spawn")
+    assert "pipeline finished" in proc.stderr.decode()
+    root = tmp_path / "run" / "out"
+    starts = {json.loads(r.read_text())["start"] for r in (root / ".pipeline" / "tasks").rglob("*.json")}
+    assert starts == {"spawn"}
+    compare_outputs(ref, root)
+    # A forked task's own output reaches its log, once.
+    log = (ref / "logs" / "02-langid" / "task-0.log").read_text()
+    assert log.count("langid: ") == 1 and "shard(s) done" in log
+
+
+def test_cli_log_handler_is_not_doubled_by_a_second_main():
+    """A task forked from `run` calls cli.main in a process that already set up logging."""
+    import logging
+
+    from corpus_tool import cli as cli_module
+
+    cli_module._setup_logging()
+    cli_module._setup_logging()
+    ours = [h for h in logging.getLogger("corpus_tool").handlers if getattr(h, "corpus_tool_cli", False)]
+    assert len(ours) == 1 and ours[0].stream is sys.stderr
+
+
 def _big_jsonl(path: Path, docs: int) -> None:
     """A JSONL.zst input large enough that a stage spends a noticeable time inside one shard."""
     rng = random.Random(7)

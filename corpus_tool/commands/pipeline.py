@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from corpus_tool.errors import CorpusToolError, ExitCode, UsageError
+from corpus_tool.executors import Start
 
 
 class Executor(StrEnum):
@@ -60,6 +61,14 @@ Workers = Annotated[
     typer.Option("--workers", "-w", min=1, help="Local executor: tasks run at once (default: the config's)."),
 ]
 ExecutorOpt = Annotated[Executor, typer.Option("--executor", "-e", help="Where tasks run.")]
+StartOpt = Annotated[
+    Start,
+    typer.Option(
+        "--start",
+        help="Local executor: fork each task from this process, whose libraries are imported once (saves "
+        "0.3-0.5 s CPU per task), or spawn a fresh corpus-tool process per task, as Slurm does. Same output.",
+    ),
+]
 
 
 def init(
@@ -105,6 +114,7 @@ def run(
     config: Annotated[Path, typer.Argument(help="Pipeline config (YAML).", exists=True, dir_okay=False)],
     executor: ExecutorOpt = Executor.local,
     workers: Workers = None,
+    start: StartOpt = Start.fork,
     num_shards: Annotated[int | None, typer.Option(min=1, help="Array tasks per stage (overrides the config).")] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo every task and shard, even finished ones.")
@@ -162,6 +172,7 @@ def run(
         plan,
         executor,
         workers or cfg.workers,
+        start=start,
         overwrite=overwrite,
         dry_run=dry_run,
         submit=submit,
@@ -177,6 +188,7 @@ def execute(
     executor: Executor,
     workers: int,
     *,
+    start: Start = Start.fork,
     overwrite: bool = False,
     dry_run: bool = False,
     submit: bool = False,
@@ -204,7 +216,7 @@ def execute(
         from corpus_tool.executors.local import output_lock, run_local
 
         with output_lock(plan.root):
-            result = run_local(plan, workers, overwrite=overwrite)
+            result = run_local(plan, workers, overwrite=overwrite, start=start)
         if not result.ok:
             print(
                 f"corpus-tool: run FAILED; fix the cause and rerun the same command to finish the "
@@ -269,6 +281,7 @@ def demo(
     ),
     executor: ExecutorOpt = Executor.local,
     workers: Workers = None,
+    start: StartOpt = Start.fork,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete a previous demo output folder first.")] = False,
 ) -> None:
     """Run the whole pipeline on the sample corpus embedded in the package, then summarize what it did."""
@@ -296,7 +309,7 @@ def demo(
             f"corpus-tool demo: NOT AVAILABLE YET in this installation, skipped: {', '.join(plan.missing)}",
             file=sys.stderr,
         )
-    rc = execute(plan, executor, workers or cfg.workers, submit=True, wait=True, poll=1.0)
+    rc = execute(plan, executor, workers or cfg.workers, start=start, submit=True, wait=True, poll=1.0)
     if rc != ExitCode.OK:
         raise typer.Exit(rc)
     from corpus_tool import audit as audit_mod
