@@ -15,6 +15,7 @@ import click
 import typer
 
 from corpus_tool import __version__
+from corpus_tool.allocator import tune_malloc
 from corpus_tool.errors import CorpusToolError, ExitCode
 
 # Every stage is single-threaded (one task per core) and none uses BLAS, but OpenBLAS, which numpy loads,
@@ -91,6 +92,7 @@ def _setup_logging() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every failure into a one-line message and a documented exit code."""
     _setup_logging()
+    tune_malloc()
     debug = os.environ.get("CORPUS_TOOL_DEBUG") == "1"
     try:
         rv = app(args=argv, standalone_mode=False, prog_name="corpus-tool")
