@@ -30,12 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from corpus_tool.stages.dedup.hashing import estimated_jaccard
-from corpus_tool.stages.dedup.work import WorkDir, read_rows
+from corpus_tool.stages.dedup.work import WorkDir, npy_header, read_rows
 
 CHUNK_PAIRS = 1 << 18  # pairs of one chunk: the rows of its first and of its second members, 128 MB each at most
 SPILL_BYTES = 512 << 20  # first-member rows of all chunks held in memory up to this size, else spilled to files
 READ_BLOCK = 1 << 16  # distinct first members read at once in pass A (32 MB)
-COMPARE = 1 << 16  # pairs compared at once
+COMPARE = 1 << 12  # pairs compared at once (2 MB per side: buffers that stay in cache)
 
 
 class SignatureRows:
@@ -46,15 +46,18 @@ class SignatureRows:
         self.offsets = np.array([int(m["offset"]) for m in shard_list], dtype=np.int64)
         self.total = int(self.offsets[-1] + int(shard_list[-1]["docs"]))
 
-    def read(self, idx: np.ndarray) -> np.ndarray:
-        """Rows of the documents `idx` (ascending, distinct global indices), shard by shard in file order."""
-        bounds = np.searchsorted(idx, self.offsets)
-        parts = []
+    def read(self, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows of the documents `idx` (ascending, distinct global indices), shard by shard in file order, into
+        `out` (len(idx) rows) or a new array."""
+        bounds = np.searchsorted(idx, self.offsets).tolist() + [len(idx)]
         for s, path in enumerate(self.paths):
-            lo, hi = int(bounds[s]), int(bounds[s + 1]) if s + 1 < len(self.paths) else len(idx)
-            if hi > lo:
-                parts.append(read_rows(path, idx[lo:hi] - self.offsets[s]))
-        return np.concatenate(parts) if len(parts) != 1 else parts[0]
+            lo, hi = bounds[s], bounds[s + 1]
+            if hi == lo:
+                continue
+            if out is None:
+                out = np.empty((len(idx), *npy_header(path)[0][1:]), dtype=npy_header(path)[1])
+            read_rows(path, idx[lo:hi] - self.offsets[s], out[lo:hi])
+        return out
 
 
 class _Spill:
@@ -122,33 +125,40 @@ def verified(
     bounds = np.searchsorted(entries, np.arange(chunks + 1, dtype=np.int64) * sigs.total)
     del entries
     firsts = np.unique(entry_first)
-    width = None
-    spill = None
+    block = sigs.read(firsts[:READ_BLOCK])  # rows of the first block; its buffer serves every block
+    width, dtype, row_bytes = block.shape[1], block.dtype, block.strides[0]
+    spill = _Spill(chunks, len(entry_first) * row_bytes <= spill_bytes, spill_dir)
     try:
         for b in range(0, len(firsts), READ_BLOCK):  # pass A
-            block = firsts[b: b + READ_BLOCK]
-            rows = sigs.read(block)
-            if spill is None:
-                width, dtype = rows.shape[1], rows.dtype
-                spill = _Spill(chunks, len(entry_first) * rows.strides[0] <= spill_bytes, spill_dir)
+            ids = firsts[b: b + READ_BLOCK]
+            rows = block[: len(ids)] if b == 0 else sigs.read(ids, block[: len(ids)])
             for k in range(chunks):
                 seg = entry_first[bounds[k]: bounds[k + 1]]
-                lo, hi = np.searchsorted(seg, block[0]), np.searchsorted(seg, block[-1], side="right")
+                lo, hi = np.searchsorted(seg, ids[0]), np.searchsorted(seg, ids[-1], side="right")
                 if hi > lo:
-                    spill.append(k, rows[np.searchsorted(block, seg[lo:hi])])
-            del rows
+                    spill.append(k, rows[np.searchsorted(ids, seg[lo:hi])])
+        del block, rows
+        second_buf = np.empty((COMPARE, width), dtype=dtype)
+        first_buf = np.empty((COMPARE, width), dtype=dtype)
+        pair_buf = np.empty((COMPARE, width), dtype=dtype)
         for k in range(chunks):  # pass B
             first_ids = entry_first[bounds[k]: bounds[k + 1]]
             first_rows = spill.take(k, width, dtype)
             sel = by_second[k * chunk_pairs: (k + 1) * chunk_pairs]
-            seconds = np.unique(pairs[sel, 1])
-            second_rows = sigs.read(seconds)
-            for c in range(0, len(sel), COMPARE):
-                s = sel[c: c + COMPARE]
-                est[s] = estimated_jaccard(first_rows[np.searchsorted(first_ids, pairs[s, 0])],
-                                           second_rows[np.searchsorted(seconds, pairs[s, 1])])
-            del first_rows, second_rows
+            seconds, first_of_second = np.unique(pairs[sel, 1], return_index=True)
+            # pieces of COMPARE distinct second members, in order: each row is read once, into one buffer
+            for c in range(0, len(seconds), COMPARE):
+                ids = seconds[c: c + COMPARE]
+                lo = first_of_second[c]
+                hi = first_of_second[c + COMPARE] if c + COMPARE < len(seconds) else len(sel)
+                s = sel[lo:hi]
+                got = sigs.read(ids, second_buf[: len(ids)])
+                for p in range(0, len(s), COMPARE):  # more pairs than seconds where a second has several firsts
+                    q = s[p: p + COMPARE]
+                    fr = np.take(first_rows, np.searchsorted(first_ids, pairs[q, 0]), axis=0, out=first_buf[: len(q)], mode="clip")
+                    sr = np.take(got, np.searchsorted(ids, pairs[q, 1]), axis=0, out=pair_buf[: len(q)], mode="clip")
+                    est[q] = estimated_jaccard(fr, sr)
+            del first_rows
     finally:
-        if spill is not None:
-            spill.close()
+        spill.close()
     return est

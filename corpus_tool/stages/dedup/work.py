@@ -208,13 +208,17 @@ def read_npy_rows(path: Path, start: int, stop: int) -> np.ndarray:
     return data.reshape((max(0, stop - start), *shape[1:]))
 
 
-def read_rows(path: Path, rows: np.ndarray) -> np.ndarray:
-    """Rows `rows` (ascending, distinct) along the first axis of a C-order .npy file, in file order: wanted rows
-    at most ROW_GAP rows apart are one read (the gap is read through), a read never crosses a
-    READ_SPAN_BYTES-aligned span of rows, and a run of consecutive rows is read straight into the result."""
+def read_rows(path: Path, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Rows `rows` (ascending, distinct) along the first axis of a C-order .npy file, in file order, into `out`
+    (C-contiguous, len(rows) rows) or a new array: wanted rows at most ROW_GAP rows apart are one read (the gap
+    is read through), a read never crosses a READ_SPAN_BYTES-aligned span of rows, and a run of consecutive
+    rows is read straight into the result."""
     shape, dtype, offset = npy_header(path)
     rows = np.asarray(rows, dtype=np.int64)
-    out = np.empty((len(rows), *shape[1:]), dtype=dtype)
+    if out is None:
+        out = np.empty((len(rows), *shape[1:]), dtype=dtype)
+    elif out.shape != (len(rows), *shape[1:]) or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(f"{path}: `out` must be a C-contiguous {dtype} array of shape {(len(rows), *shape[1:])}")
     if not len(rows):
         return out
     if rows[0] < 0 or rows[-1] >= shape[0] or np.any(rows[1:] <= rows[:-1]):
@@ -224,19 +228,19 @@ def read_rows(path: Path, rows: np.ndarray) -> np.ndarray:
     cut = np.nonzero((np.diff(rows) > ROW_GAP + 1) | (rows[1:] // span != rows[:-1] // span))[0] + 1
     starts = np.concatenate([[0], cut])
     ends = np.append(cut, len(rows))
+    extent = rows[ends - 1] - rows[starts] + 1  # rows covered by each read
+    gapped = extent > ends - starts
+    buf = np.empty(int(extent[gapped].max()) * row_bytes if gapped.any() else 0, dtype=np.uint8)
     out_bytes = out.reshape(len(rows), -1).view(np.uint8)
-    buf = np.empty(span * row_bytes, dtype=np.uint8)
     with open(path, "rb", buffering=0) as fh:
         fd = fh.fileno()
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            first, last = int(rows[s]), int(rows[e - 1])
-            n = last - first + 1
-            where = offset + first * row_bytes
-            if n == e - s:  # consecutive rows
+        for s, e, n, g in zip(starts.tolist(), ends.tolist(), extent.tolist(), gapped.tolist(), strict=True):
+            where = offset + int(rows[s]) * row_bytes
+            if not g:  # consecutive rows
                 _pread_exact(fd, out_bytes[s:e].reshape(-1), where, path)
             else:
                 _pread_exact(fd, buf[: n * row_bytes], where, path)
-                out_bytes[s:e] = buf[: n * row_bytes].reshape(n, row_bytes)[rows[s:e] - first]
+                out_bytes[s:e] = buf[: n * row_bytes].reshape(n, row_bytes)[rows[s:e] - rows[s]]
     return out
 
 
