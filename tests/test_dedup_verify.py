@@ -1,6 +1,6 @@
-"""Verification of candidate pairs at scale (verify.py): the external join gives exactly the similarities of
-a plain row-by-row check, whatever the chunking, with the spill in memory or in files; read_rows returns the
-rows np.load would."""
+"""Verification of candidate pairs (pairs.verified): grouped, index-ordered reads of the signature rows give
+exactly the similarities of a plain row-by-row check, on many shards with a giant bucket, and the pairs step
+keeps exactly the candidates that pass it."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from dedup_fixtures import edit_chars, pseudo_text, write_shard
 
-from corpus_tool.stages.dedup import verify, work
+from corpus_tool.stages.dedup import pairs as pairs_module
 from corpus_tool.stages.dedup.hashing import ShingleSettings, estimated_jaccard
 from corpus_tool.stages.dedup.pairs import band_pairs, compute_pairs
 from corpus_tool.stages.dedup.signatures import compute_signatures
-from corpus_tool.stages.dedup.work import WorkDir, band_names, read_rows
+from corpus_tool.stages.dedup.work import WorkDir, band_names
 
 ONE = {"shard_index": 0, "num_shards": 1}
 
@@ -39,7 +39,7 @@ def synthetic_work(tmp_path, sizes: list[int], seed: int = 3) -> tuple[WorkDir, 
         small.append(np.stack([members[a], members[b]], axis=1))
     rand = np.sort(rng.choice(total, size=(2000, 2)), axis=1)
     pairs = np.unique(np.concatenate([star, *small, rand]), axis=0)
-    pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+    pairs = pairs[pairs[:, 0] < pairs[:, 1]]  # np.unique(axis=0): sorted by first member, as band_pairs gives
     copies = pairs[rng.random(len(pairs)) < 0.5]
     for a, b in copies[np.unique(copies[:, 1], return_index=True)[1]]:
         keep = rng.random(128) < rng.uniform(0.3, 1.0)
@@ -55,67 +55,26 @@ def synthetic_work(tmp_path, sizes: list[int], seed: int = 3) -> tuple[WorkDir, 
     return wd, shard_list, pairs
 
 
-@pytest.mark.parametrize("chunk_pairs, spill_bytes", [(None, None), (97, None), (97, 0), (1000, 0), (1, 0)])
-def test_external_join_equals_a_plain_check(tmp_path, chunk_pairs, spill_bytes):
-    wd, shard_list, pairs = synthetic_work(tmp_path, [700, 1, 450, 900, 333, 1200, 64])
-    if chunk_pairs == 1:
-        pairs = pairs[:300]  # one pair per chunk: 300 spill files
-    want = plain_estimates(wd, shard_list, pairs)
+@pytest.mark.parametrize("firsts, chunk", [(None, None), (50, 97), (7, 1), (1, 4096)])
+def test_verification_equals_a_plain_check(tmp_path, monkeypatch, firsts, chunk):
+    """pairs.verified reads the rows in groups of VERIFY_FIRSTS distinct first members and chunks of
+    VERIFY_CHUNK pairs, across shards of very different sizes (one of a single document): whatever the
+    grouping, every pair's estimate is that of its two rows."""
+    if firsts:
+        monkeypatch.setattr(pairs_module, "VERIFY_FIRSTS", firsts)
+        monkeypatch.setattr(pairs_module, "VERIFY_CHUNK", chunk)
+    wd, shard_list, cand = synthetic_work(tmp_path, [700, 1, 450, 900, 333, 1200, 64])
+    want = plain_estimates(wd, shard_list, cand)
     assert 0.2 < (want >= 0.6).mean() < 0.8  # both sides of the threshold are there
-    spill = tmp_path / "spill"
-    got = verify.verified(wd, shard_list, pairs, chunk_pairs=chunk_pairs, spill_bytes=spill_bytes,
-                          spill_dir=spill)
-    assert np.array_equal(got, want)
-    # any order of the pairs gives the same estimates, pair by pair
-    perm = np.random.default_rng(1).permutation(len(pairs))
-    assert np.array_equal(verify.verified(wd, shard_list, pairs[perm], chunk_pairs=chunk_pairs,
-                                          spill_bytes=spill_bytes, spill_dir=spill), want[perm])
-    assert not spill.exists() or not any(spill.iterdir())  # the spill files are gone
+    assert np.array_equal(pairs_module.verified(wd, shard_list, cand), want)
+    with pytest.raises(ValueError, match="sorted by their first member"):
+        pairs_module.verified(wd, shard_list, cand[::-1])
 
 
-def test_spill_files_are_used_and_removed(tmp_path, monkeypatch):
-    """With spill_bytes 0 the first members' rows go through files, one per chunk, removed afterwards."""
-    wd, shard_list, pairs = synthetic_work(tmp_path, [800, 800, 800])
-    seen: list[int] = []
-    real_take = verify._Spill.take
-
-    def take(self, k, width, dtype):
-        seen.append(len(list(self._file(k).parent.iterdir())))
-        return real_take(self, k, width, dtype)
-
-    monkeypatch.setattr(verify._Spill, "take", take)
-    verify.verified(wd, shard_list, pairs, chunk_pairs=500, spill_bytes=0, spill_dir=tmp_path / "spill")
-    chunks = -(-len(pairs) // 500)
-    assert seen == list(range(chunks, 0, -1))  # every chunk's file exists until its turn
-    assert list((tmp_path / "spill").iterdir()) == []
-
-
-def test_read_rows_gaps_runs_and_spans(tmp_path, monkeypatch):
-    rng = np.random.default_rng(7)
-    data = rng.integers(0, 2**32, size=(5000, 128), dtype=np.uint32)
-    path = tmp_path / "x.npy"
-    np.save(path, data)
-    for span_bytes in (work.READ_SPAN_BYTES, 512 * 40, 512):
-        monkeypatch.setattr(work, "READ_SPAN_BYTES", span_bytes)
-        for rows in (
-            np.arange(5000),  # all: consecutive rows, read straight into the result
-            np.arange(0, 5000, work.ROW_GAP + 1),  # gaps of exactly ROW_GAP rows: read through
-            np.arange(3, 5000, work.ROW_GAP + 2),  # gaps just over: one read per row
-            np.unique(rng.integers(0, 5000, 700)),
-            np.array([4999]),
-            np.array([], dtype=np.int64),
-        ):
-            assert np.array_equal(read_rows(path, rows), data[rows])
-    with pytest.raises(ValueError, match="ascending"):
-        read_rows(path, np.array([3, 2]))
-    with pytest.raises(ValueError, match="below 5000"):
-        read_rows(path, np.array([5000]))
-
-
-def test_pairs_step_with_tiny_chunks_keeps_exactly_the_plainly_verified_pairs(tmp_path, monkeypatch):
+def test_pairs_step_with_tiny_groups_keeps_exactly_the_plainly_verified_pairs(tmp_path, monkeypatch):
     """The whole pairs step on real signatures of six shards with a page copied 400 times and edited copies
-    (5-30% of characters changed: some above, some below the threshold), verified with chunks of 50 pairs and
-    the spill in files: every band's pairs are the candidates whose plain similarity reaches 0.6."""
+    (5-30% of characters changed: some above, some below the threshold), verified in groups of 16 first
+    members and chunks of 50 pairs: every band's pairs are the candidates whose plain similarity reaches 0.6."""
     rng = random.Random(5)
     page = pseudo_text(rng, 700)
     originals = [pseudo_text(rng, rng.randint(400, 900)) for _ in range(120)]
@@ -128,9 +87,8 @@ def test_pairs_step_with_tiny_chunks_keeps_exactly_the_plainly_verified_pairs(tm
         write_shard(inp / f"s{s}.parquet", docs[s::6])
     work_dir = tmp_path / "work"
     compute_signatures([str(inp)], str(work_dir), ShingleSettings(), **ONE)
-    monkeypatch.setattr(verify, "CHUNK_PAIRS", 50)
-    monkeypatch.setattr(verify, "SPILL_BYTES", 0)
-    monkeypatch.setattr(verify, "READ_BLOCK", 16)
+    monkeypatch.setattr(pairs_module, "VERIFY_CHUNK", 50)
+    monkeypatch.setattr(pairs_module, "VERIFY_FIRSTS", 16)
     compute_pairs(str(work_dir), verify_threshold=0.6, **ONE)
     wd = WorkDir(work_dir)
     shard_list = wd.signature_shards()
@@ -142,4 +100,3 @@ def test_pairs_step_with_tiny_chunks_keeps_exactly_the_plainly_verified_pairs(tm
         assert np.array_equal(np.load(wd.pairs_path(band)), candidates[keep])
         dropped += int((~keep).sum())
     assert dropped > 0  # the check removed something
-    assert [p.name for p in (work_dir / "pairs").iterdir() if p.name.startswith(".verify")] == []

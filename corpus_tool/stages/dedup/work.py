@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 from pathlib import Path
 
@@ -179,11 +180,8 @@ def shard_of(global_index: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------ reading .npy files at scale
 # np.load(mmap_mode="r") counts every page it touches in the process's RSS for as long as the map lives
 # (file-backed, reclaimable, but RSS): a pairs task verifying 10^7 pairs against a 50 GB signature file would
-# show tens of GB. So every read here is a plain read: contiguous ranges of rows, or wanted rows in file order
-# with short gaps read through.
-
-ROW_GAP = 16  # unwanted rows between two wanted ones that are read through instead of starting a new read
-READ_SPAN_BYTES = 8 << 20  # at most this much is read at once
+# show tens of GB. So contiguous ranges are read with plain reads, and random rows through maps whose pages
+# are handed back after each batch.
 
 
 def npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
@@ -208,47 +206,31 @@ def read_npy_rows(path: Path, start: int, stop: int) -> np.ndarray:
     return data.reshape((max(0, stop - start), *shape[1:]))
 
 
-def read_rows(path: Path, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Rows `rows` (ascending, distinct) along the first axis of a C-order .npy file, in file order, into `out`
-    (C-contiguous, len(rows) rows) or a new array: wanted rows at most ROW_GAP rows apart are one read (the gap
-    is read through), a read never crosses a READ_SPAN_BYTES-aligned span of rows, and a run of consecutive
-    rows is read straight into the result."""
-    shape, dtype, offset = npy_header(path)
-    rows = np.asarray(rows, dtype=np.int64)
-    if out is None:
-        out = np.empty((len(rows), *shape[1:]), dtype=dtype)
-    elif out.shape != (len(rows), *shape[1:]) or out.dtype != dtype or not out.flags.c_contiguous:
-        raise ValueError(f"{path}: `out` must be a C-contiguous {dtype} array of shape {(len(rows), *shape[1:])}")
-    if not len(rows):
-        return out
-    if rows[0] < 0 or rows[-1] >= shape[0] or np.any(rows[1:] <= rows[:-1]):
-        raise ValueError(f"{path}: rows must be ascending, distinct and below {shape[0]}")
-    row_bytes = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
-    span = max(1, READ_SPAN_BYTES // row_bytes)
-    cut = np.nonzero((np.diff(rows) > ROW_GAP + 1) | (rows[1:] // span != rows[:-1] // span))[0] + 1
-    starts = np.concatenate([[0], cut])
-    ends = np.append(cut, len(rows))
-    extent = rows[ends - 1] - rows[starts] + 1  # rows covered by each read
-    gapped = extent > ends - starts
-    buf = np.empty(int(extent[gapped].max()) * row_bytes if gapped.any() else 0, dtype=np.uint8)
-    out_bytes = out.reshape(len(rows), -1).view(np.uint8)
-    with open(path, "rb", buffering=0) as fh:
-        fd = fh.fileno()
-        for s, e, n, g in zip(starts.tolist(), ends.tolist(), extent.tolist(), gapped.tolist(), strict=True):
-            where = offset + int(rows[s]) * row_bytes
-            if not g:  # consecutive rows
-                _pread_exact(fd, out_bytes[s:e].reshape(-1), where, path)
-            else:
-                _pread_exact(fd, buf[: n * row_bytes], where, path)
-                out_bytes[s:e] = buf[: n * row_bytes].reshape(n, row_bytes)[rows[s:e] - rows[s]]
-    return out
+class RowReader:
+    """Random rows of .npy files through read-only memory maps; `release()` hands the touched pages back
+    (MADV_DONTNEED: they stay in the page cache but leave this process's RSS)."""
 
+    def __init__(self):
+        self._open: dict[Path, tuple] = {}
+        self._touched: set[Path] = set()
 
-def _pread_exact(fd: int, dest: np.ndarray, where: int, path: Path) -> None:
-    view = memoryview(dest).cast("B")
-    done = 0
-    while done < len(view):
-        got = os.preadv(fd, [view[done:]], where + done)
-        if got <= 0:
-            raise ValueError(f"{path}: file ends before byte {where + len(view)}")
-        done += got
+    def rows(self, path: Path, index: np.ndarray) -> np.ndarray:
+        self._touched.add(path)
+        if path not in self._open:
+            shape, dtype, offset = npy_header(path)
+            fh = open(path, "rb")  # noqa: SIM115 - closed in close()
+            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            count = int(np.prod(shape, dtype=np.int64))
+            self._open[path] = (fh, mm, np.frombuffer(mm, dtype=dtype, count=count, offset=offset).reshape(shape))
+        return self._open[path][2][index]
+
+    def release(self) -> None:
+        for path in self._touched:
+            self._open[path][1].madvise(mmap.MADV_DONTNEED)
+        self._touched.clear()
+
+    def close(self) -> None:
+        for fh, mm, _ in self._open.values():
+            mm.madvise(mmap.MADV_DONTNEED)
+            fh.close()
+        self._open.clear()  # the maps close when the arrays on them are gone
