@@ -27,8 +27,13 @@ them). MB/s per core counts --doc-bytes of text per document (default 1,512: the
 documents), so that it compares with the other stages' figures.
 
 The work directory of one size is deleted before the next (10^8 documents: about 26 GB of band keys,
-5 GB of signature rows, 3.4 GB of pairs; 37 GB in all). Figures go to WORK/scale-<docs>.json; docs/dedup.md
-("Scale") has the table of 2026-12-02: the 10^8 row was run with `--verify 0 --free-disk` (see there why).
+5 GB of signature rows, 3.4 GB of pairs; 37 GB in all) unless --keep; --reuse runs the steps again on a kept
+one. `--units I/N` runs only pairs task I of N (33 band units: `--units 0/33` is band 000) and no clusters,
+e.g. one unit with verification at 10^8. `--code DIR` measures another checkout's corpus_tool (a before/after
+comparison on the same work directory). The pairs line also gives the CPU time of the verification alone
+(`verify_cpu`, per candidate pair) and the user/system split. Figures go to WORK/scale-<docs>[-units-I-N].json;
+docs/dedup.md ("Scale") has the table of 2026-12-02: the 10^8 row was run with `--verify 0 --free-disk`
+(see there why), the 10^8 rows with verification with `--units`.
 """
 
 from __future__ import annotations
@@ -172,6 +177,8 @@ def synth(a) -> None:
         t0 = time.perf_counter()
         if a.reuse and (work / "synth.json").exists():  # the signatures of an earlier run (same settings)
             info = json.loads((work / "synth.json").read_text())
+            for step_dir in ("pairs", "clusters"):  # so that the steps run again instead of being skipped
+                shutil.rmtree(work / step_dir, ignore_errors=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
             info = synthesize(work, n_docs, a.dup_share, a.giant)
