@@ -39,6 +39,7 @@ sys.path.insert(0, str(HERE.parent))
 import make_neardup_set as nd  # noqa: E402
 
 PY = sys.executable
+CODE = HERE.parent  # the checkout whose corpus_tool run_step measures (bench_dedup_scale.py --code changes it)
 DT_PY = "/tmp/dt-venv/bin/python"
 
 # One dedup step in its own process (so that its CPU and peak RSS are its own); bench_dedup_scale.py uses it too.
@@ -54,9 +55,21 @@ if step == "signatures":
     s = compute_signatures(args["inputs"], args["work"], ShingleSettings(**args.get("settings", {})),
                            shard_index=0, num_shards=1)
 elif step == "pairs":
-    from corpus_tool.stages.dedup.pairs import compute_pairs
-    s = compute_pairs(args["work"], shard_index=0, num_shards=1, verify_threshold=args.get("verify", 0.6) or None,
-                      partitions=args.get("partitions", 1))
+    import corpus_tool.stages.dedup.pairs as pairs_module
+    verify_cpu = [0.0]
+    untimed = pairs_module.verified
+    def timed(*a, **k):  # CPU time of the verification alone (user + system)
+        t = time.process_time()
+        try:
+            return untimed(*a, **k)
+        finally:
+            verify_cpu[0] += time.process_time() - t
+    pairs_module.verified = timed
+    s = pairs_module.compute_pairs(args["work"], shard_index=args.get("shard_index", 0),
+                                   num_shards=args.get("num_shards", 1),
+                                   verify_threshold=args.get("verify", 0.6) or None,
+                                   partitions=args.get("partitions", 1))
+    s.extra["verify_cpu"] = round(verify_cpu[0], 2)
 elif step == "clusters":
     from corpus_tool.stages.dedup.clusters import compute_clusters
     s = compute_clusters(args["work"])
@@ -68,12 +81,13 @@ ru = resource.getrusage(resource.RUSAGE_SELF)
 # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report the bench's own peak.
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
 print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": ru.ru_utime + ru.ru_stime,
+                  "user": ru.ru_utime, "sys": ru.ru_stime,
                   "peak_rss_mb": int(hwm) / 1024, "ru_maxrss_mb": ru.ru_maxrss / 1024, "extra": s.extra}))
 """
 
 
 def run_step(step: str, **args) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(HERE.parent))
+    env = dict(os.environ, PYTHONPATH=str(CODE))
     proc = subprocess.run([PY, "-c", STEP_CODE, step, json.dumps(args)], capture_output=True, text=True,
                           env=env)
     if proc.returncode:

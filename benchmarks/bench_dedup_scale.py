@@ -27,8 +27,13 @@ them). MB/s per core counts --doc-bytes of text per document (default 1,512: the
 documents), so that it compares with the other stages' figures.
 
 The work directory of one size is deleted before the next (10^8 documents: about 26 GB of band keys,
-5 GB of signature rows, 3.4 GB of pairs; 37 GB in all). Figures go to WORK/scale-<docs>.json; docs/dedup.md
-("Scale") has the table of 2026-12-02: the 10^8 row was run with `--verify 0 --free-disk` (see there why).
+5 GB of signature rows, 3.4 GB of pairs; 37 GB in all) unless --keep; --reuse runs the steps again on a kept
+one. `--units I/N` runs only pairs task I of N (33 band units: `--units 0/33` is band 000) and no clusters,
+e.g. one unit with verification at 10^8. `--code DIR` measures another checkout's corpus_tool (a before/after
+comparison on the same work directory). The pairs line also gives the CPU time of the verification alone
+(`verify_cpu`, per candidate pair) and the user/system split. Figures go to WORK/scale-<docs>[-units-I-N].json;
+docs/dedup.md ("Scale") has the table of 2026-12-02: the 10^8 row was run with `--verify 0 --free-disk`
+(see there why), the 10^8 rows with verification with `--units`.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+import bench_dedup  # noqa: E402
 from bench_dedup import run_step, synth_corpus  # noqa: E402  (one dedup step in its own process)
 
 from corpus_tool import completion, shards  # noqa: E402
@@ -171,6 +177,8 @@ def synth(a) -> None:
         t0 = time.perf_counter()
         if a.reuse and (work / "synth.json").exists():  # the signatures of an earlier run (same settings)
             info = json.loads((work / "synth.json").read_text())
+            for step_dir in ("pairs", "clusters"):  # so that the steps run again instead of being skipped
+                shutil.rmtree(work / step_dir, ignore_errors=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
             info = synthesize(work, n_docs, a.dup_share, a.giant)
@@ -183,9 +191,23 @@ def synth(a) -> None:
               f"{info['clusters_made']:,} clusters (largest {info['largest_made']:,}); synthesized in "
               f"{info['synth_seconds']:.0f} s, {info['disk_gb_signatures']:.1f} GB on disk; "
               f"pairs --partitions {partitions}", flush=True)
-        res = {"pairs": run_step("pairs", work=str(work), partitions=partitions, verify=a.verify)}
+        unit, units = (int(x) for x in a.units.split("/")) if a.units else (0, 1)
+        res = {"pairs": run_step("pairs", work=str(work), partitions=partitions, verify=a.verify,
+                                 shard_index=unit, num_shards=units)}
         info["verify_threshold"] = a.verify
+        info["code"] = str(bench_dedup.CODE)
         print_row("pairs", n_docs, info["text_mb"], res["pairs"])
+        extra = res["pairs"]["extra"]
+        candidates = int(extra["candidate pairs"].replace(",", ""))
+        print(f"  verification {extra['verify_cpu']:.1f} s cpu: {extra['verify_cpu'] / max(candidates, 1) * 1e6:.2f} "
+              f"us per candidate ({res['pairs']['user']:.1f} s user + {res['pairs']['sys']:.1f} s system in all)",
+              flush=True)
+        if a.units:  # only some band units: no clusters
+            (Path(a.work) / f"scale-{n_docs}-units-{unit}-{units}.json").write_text(
+                json.dumps({"info": info, "steps": res}, indent=1))
+            if not a.keep:
+                shutil.rmtree(work, ignore_errors=True)
+            continue
         info["disk_gb_pairs"] = du_gb(work / "pairs")
         if a.free_disk:  # clusters reads only the docs tables and the pairs
             for p in (work / "signatures").glob("*.npy"):
@@ -242,7 +264,13 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the work directories")
     ap.add_argument("--verify", type=float, default=0.6, help="pairs --verify-threshold (0: no verification)")
     ap.add_argument("--reuse", action="store_true", help="reuse the synthesized signatures of a kept run")
+    ap.add_argument("--units", default="", metavar="I/N",
+                    help="synth: run only pairs task I of N (--shard-index/--num-shards; 33 units) and no clusters")
+    ap.add_argument("--code", default=str(ROOT),
+                    help="the checkout whose corpus_tool the steps run (default: this one; e.g. a main checkout "
+                         "for a before/after comparison)")
     a = ap.parse_args()
+    bench_dedup.CODE = Path(a.code).resolve()
     if a.what == "real":
         a.docs = int(float(a.docs)) if "," not in a.docs else 1_000_000
     {"synth": synth, "real": real}[a.what](a)
