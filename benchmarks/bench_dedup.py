@@ -49,6 +49,11 @@ STEP_CODE = """
 import json, resource, sys, time
 from corpus_tool.stages.dedup.hashing import ShingleSettings
 step, args = sys.argv[1], json.loads(sys.argv[2])
+try:  # what `corpus-tool` does first (corpus_tool/allocator.py); a checkout from before it has none
+    from corpus_tool.allocator import tune_malloc
+    tune_malloc()
+except ImportError:
+    pass
 t0 = time.perf_counter()
 if step == "signatures":
     from corpus_tool.stages.dedup.signatures import compute_signatures
