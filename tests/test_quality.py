@@ -315,3 +315,14 @@ def test_batch_char_tokens_equal_the_token_regex():
     prep = qm.TextPreparation("char", max_chars=50)
     docs = ["第一行 Hello World 123\n第二行，ABC-def\n" * k for k in range(12)]
     assert prep.many(docs) == [prep(d) for d in docs]
+
+
+def test_evenly_spaced_lines_are_numpy_linspace_rounded():
+    # sample_lines picks its lines in plain Python; they must be the ones np.linspace(...).round() picked.
+    from corpus_tool.stages import quality_model as qm
+
+    cases = [(n, w) for n in range(1, 120) for w in range(1, n + 1)]
+    cases += [(n, w) for n in (1000, 4567, 99_999) for w in (1, 2, 3, 7, 500, 999, n)]
+    for n, want in cases:
+        expected = np.unique(np.linspace(0, n - 1, want).round().astype(np.int64)).tolist()
+        assert qm._evenly_spaced(n, want) == expected, (n, want)
