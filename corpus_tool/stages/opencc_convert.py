@@ -158,13 +158,14 @@ CHUNK_BREAKS[[c for c in range(0x3001) if chr(c).isspace()] + [ord(c) for c in C
 
 def chunks_to_convert(
     flags: np.ndarray, breaks: np.ndarray, starts: np.ndarray, docs: np.ndarray, any_bit: int, tgt_bit: int,
-    positions: tuple[np.ndarray, np.ndarray] | None = None,
+    positions: tuple[np.ndarray, np.ndarray] | None = None, break_positions: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The chunks of documents `docs` with more characters carrying `any_bit` than `tgt_bit`, as (document,
     start, end) arrays of code-point offsets inside the document, in document and then text order.
 
     `flags` and `breaks` are per code point of the whole batch, `starts` the documents' offsets in it,
-    `positions` `flag_positions(flags)` when the caller has it. Only chunks holding a source character can
+    `positions` `flag_positions(flags)` and `break_positions` `np.flatnonzero(breaks)` when the caller has
+    them (`breaks` is not read then). Only chunks holding a source character can
     qualify, so only those are found: the chunk around each such character runs from the break before it
     to the break after it, clipped to its document."""
     n = len(starts) - 1
@@ -172,15 +173,16 @@ def chunks_to_convert(
     in_docs[docs] = True
     where, values = flag_positions(flags) if positions is None else positions
     src = where[(values & any_bit) != 0]
-    src = src[~breaks[src]]  # (no break character carries a flag today; a test checks it)
+    brk = np.flatnonzero(breaks) if break_positions is None else break_positions
+    k = np.searchsorted(brk, src)  # the first break at or after each source character
+    not_break = brk[np.minimum(k, brk.size - 1)] != src if brk.size else np.ones(src.size, dtype=bool)
+    src, k = src[not_break], k[not_break]  # (no break character carries a flag today; a test checks it)
     doc = np.searchsorted(starts, src, side="right") - 1
     keep = in_docs[doc]
-    src, doc = src[keep], doc[keep]
+    src, doc, k = src[keep], doc[keep], k[keep]
     empty = np.zeros(0, dtype=np.int64)
     if src.size == 0:
         return empty, empty, empty
-    brk = np.flatnonzero(breaks)
-    k = np.searchsorted(brk, src)  # the first break after each source character (it is not a break)
     after = np.append(brk, len(flags))[k]
     before = np.concatenate(([-1], brk))[k]
     lo = np.maximum(before + 1, starts[doc])
@@ -233,6 +235,8 @@ class OpenCCConverter:
         else:
             self._cols = None
         self._table = script_table() if self._cols else None
+        if self._table is not None:
+            self._marks = self._table.flags | (CHUNK_BREAKS.astype(np.uint8) << 4)
 
     def convert_many(self, texts: list[str], points: tuple[np.ndarray, np.ndarray] | None = None) -> list[str]:
         """Convert the texts, to a fixed point (see the class docstring). `points`: `code_points(texts)`
@@ -260,9 +264,14 @@ class OpenCCConverter:
 
         any_src, src, tgt = self._cols
         cps, starts = code_points(texts) if points is None else points
-        flags = self._table.flags[cps]
-        positions = flag_positions(flags)
-        counts = flag_counts(flags, starts, positions)
+        # one lookup for the script flags and the chunk breaks (bit 4), then only the marked characters
+        marks = self._marks[cps]
+        marked = np.flatnonzero(marks)
+        values = marks[marked]
+        flagged = (values & 15) != 0
+        positions = marked[flagged], values[flagged]
+        breaks = marked[(values & 16) != 0]
+        counts = flag_counts(marks, starts, positions)
         has_src = counts[:, any_src] > 0
         majority = counts[:, src] > counts[:, tgt]
         out = list(texts)
@@ -271,8 +280,7 @@ class OpenCCConverter:
             out[i] = new
         mixed = np.flatnonzero(has_src & ~majority)
         if mixed.size:
-            doc, lo, hi = chunks_to_convert(flags, CHUNK_BREAKS[cps], starts, mixed, 1 << any_src, 1 << tgt,
-                                            positions)
+            doc, lo, hi = chunks_to_convert(marks, None, starts, mixed, 1 << any_src, 1 << tgt, positions, breaks)
             if doc.size:
                 for d, new in zip(*_replace_chunks(texts, doc, lo, hi, self.convert_once), strict=True):
                     out[d] = new
