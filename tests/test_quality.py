@@ -326,3 +326,15 @@ def test_evenly_spaced_lines_are_numpy_linspace_rounded():
     for n, want in cases:
         expected = np.unique(np.linspace(0, n - 1, want).round().astype(np.int64)).tolist()
         assert qm._evenly_spaced(n, want) == expected, (n, want)
+
+
+def test_batch_preparation_equals_one_at_a_time_for_case_edge_cases():
+    # many() lower-cases the batch's samples joined by line breaks: final sigma at a sample's edges, a
+    # character that lower-cases to two (İ), and __LABEL__ must come out as each text prepared alone.
+    from corpus_tool.stages import quality_model as qm
+
+    prep = qm.TextPreparation("char", max_chars=40)
+    docs = ["ΟΔΟΣ", "Σ", "ΑΣ'", "'ΣΑ", "x__LABEL__y", "__label____label__", "", "中文ΑΣ\nΣΑ 文", "ΑΣ " * 30]
+    assert prep.many(docs) == [prep(d) for d in docs]
+    assert prep.many(docs + ["İstanbul ΑΣ"]) == [prep(d) for d in docs + ["İstanbul ΑΣ"]]
+    assert prep.many([]) == []

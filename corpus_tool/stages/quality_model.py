@@ -48,14 +48,19 @@ def char_tokens(texts: list[str]) -> list[str]:
     """`" ".join(_TOKEN.findall(t))` for every text, computed for all of them in a few numpy passes: the
     non-space characters are kept, and a space goes before each token but the first of its text (a token
     starts at every non-space character except a word character right after another)."""
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    return _char_tokens_joined("".join(texts), np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+
+
+def _char_tokens_joined(joined: str, lengths: np.ndarray) -> list[str]:
+    """`char_tokens` of the texts of `lengths` characters that make up `joined`, in order."""
+    n_texts = len(lengths)
+    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     if cps.size == 0:
-        return [""] * len(texts)
+        return [""] * n_texts
     kind = _KIND[np.minimum(cps, 0x3001)]
     keep = np.flatnonzero((kind & _IS_SPACE) == 0)
     word = (kind & _IS_WORD) != 0
-    bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+    bounds = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(lengths, out=bounds[1:])
     # k_first[i]: the kept characters before text i, so keep[k_first[i]] is its first one when it has any
     k_first = np.searchsorted(keep, bounds)
@@ -71,8 +76,8 @@ def char_tokens(texts: list[str]) -> list[str]:
     out[np.arange(keep.size) + n_sep[1:]] = cps[keep]
     # where each text's output starts: its kept characters and spaces before it
     b = (k_first + n_sep[k_first]).tolist()
-    joined = out.tobytes().decode("utf-32-le")
-    return [joined[b[i]:b[i + 1]] for i in range(len(texts))]
+    tokens = out.tobytes().decode("utf-32-le")
+    return [tokens[b[i]:b[i + 1]] for i in range(n_texts)]
 
 
 def _evenly_spaced(n: int, want: int) -> list[int]:
@@ -138,8 +143,19 @@ class TextPreparation:
         """`self(text)` for every text (char features: tokenized all at once, see char_tokens)."""
         if self.features != "char":
             return [self(t) for t in texts]
-        return char_tokens([sample_lines(t or "", self.max_chars).lower().replace("__label__", " ")
-                            for t in texts])
+        samples = [sample_lines(t or "", self.max_chars) for t in texts]
+        # Lower-cased all at once, the samples joined by line breaks: a line break is neither cased nor
+        # case-ignorable, so each sample's final-sigma context ends there as at its own end. When no
+        # character lower-cases to more than one, the text keeps its length and the samples their offsets;
+        # "__label__" then becomes nine spaces, not one: the same tokens, the offsets kept.
+        joined = "\n".join(samples)
+        low = joined.lower()
+        if len(low) != len(joined):
+            return char_tokens([t.lower().replace("__label__", " ") for t in samples])
+        lengths = np.fromiter((len(t) + 1 for t in samples), dtype=np.int64, count=len(samples))
+        if samples:
+            lengths[-1] -= 1  # no line break after the last one
+        return _char_tokens_joined(low.replace("__label__", " " * 9), lengths)
 
     def __call__(self, text: str) -> str:
         text = sample_lines(text or "", self.max_chars).lower().replace("__label__", " ")
@@ -180,6 +196,17 @@ def load_fasttext(path: str | Path):
         raise UsageError(f"{path}: fastText cannot load this model ({e})") from e
 
 
+def _positive(labels: list[str], probs) -> float:
+    """P(high quality) from one prediction's labels and probabilities (either order, either one missing)."""
+    for label, p in zip(labels, probs, strict=True):
+        if label == POSITIVE:
+            return float(p)
+    for label, p in zip(labels, probs, strict=True):
+        if label == NEGATIVE:
+            return 1.0 - float(p)
+    return 0.5
+
+
 class QualityModel:
     """A trained classifier: `scores(texts)` gives P(high quality) per text, float32 in [0, 1]."""
 
@@ -200,10 +227,7 @@ class QualityModel:
         if not lines:
             return np.zeros(0, dtype=np.float32)
         labels, probs = self._ft.f.multilinePredict(lines, 2, 0.0, "replace")
-        out = np.empty(len(lines), dtype=np.float64)
-        for i, (labs, ps) in enumerate(zip(labels, probs, strict=True)):
-            d = dict(zip(labs, ps, strict=True))
-            out[i] = d[POSITIVE] if POSITIVE in d else 1.0 - d.get(NEGATIVE, 0.5)
+        out = np.array([_positive(labs, ps) for labs, ps in zip(labels, probs, strict=True)], dtype=np.float64)
         return np.clip(out, 0.0, 1.0).astype(np.float32)
 
     def scores(self, texts: list[str]) -> np.ndarray:
