@@ -129,9 +129,10 @@ class Stage:
         details: list[str | None] | None = None,
     ) -> tuple[pa.RecordBatch, pa.RecordBatch]:
         """Split `batch` by the boolean mask `keep`; rejected rows get `reasons[i]` (and `details[i]`)."""
-        mask = pa.array(np.asarray(keep, dtype=bool))
-        kept = batch.filter(mask)
-        rej_idx = [i for i, k in enumerate(np.asarray(keep, dtype=bool)) if not k]
+        keep = np.asarray(keep, dtype=bool)
+        # every row kept (the common case): the batch itself, not a copy of it
+        kept = batch if keep.all() else batch.filter(pa.array(keep))
+        rej_idx = np.flatnonzero(~keep).tolist()
         rejected_rows = batch.take(pa.array(rej_idx, pa.int64())) if rej_idx else batch.slice(0, 0)
         rej_reasons = [reasons[i] or "rejected" for i in rej_idx]
         rej_details = [details[i] for i in rej_idx] if details is not None else [None] * len(rej_idx)

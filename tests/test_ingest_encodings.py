@@ -109,3 +109,24 @@ def test_control_characters_never_reach_text(tmp_path, run_cli):
     for t in texts:
         assert not CONTROL.search(t) and ARTICLE in t
     assert texts[0].endswith("[31m\t 尾") or texts[0].endswith("[31m 尾")
+
+
+def test_character_counts_equal_the_regexes():
+    # The plausibility counts work on a text's Latin-1 bytes and str.split(); on every code point, and on
+    # texts mixing them, they must give what the regexes they replace give.
+    import random
+
+    from corpus_tool.stages.ingest import stage
+
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    rng = random.Random(4)
+    alphabet = list("ab \t\n\r\x00\x0b\x0c\x1c\x7f\x85\x9f\xa0\xe9\xff\u2028\u3000中文\ufffd\ud800")
+    texts = [every, ""] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    latin1_upper = re.compile("[\u00a0-\u00ff]")
+    for t in texts:
+        visible = len(re.findall(r"\S", t))
+        assert charset.non_space_count(t) == visible
+        assert charset.bad_char_count(t) == len(re.findall("[\ufffd\x80-\x9f]", t))
+        n = len(latin1_upper.findall(t))
+        assert charset.latin1_mojibake_fraction(t) == (n / max(visible, 1) if n else 0.0)
+        assert stage._has_control(t) == bool(stage._CONTROL.search(t))

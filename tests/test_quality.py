@@ -315,3 +315,26 @@ def test_batch_char_tokens_equal_the_token_regex():
     prep = qm.TextPreparation("char", max_chars=50)
     docs = ["第一行 Hello World 123\n第二行，ABC-def\n" * k for k in range(12)]
     assert prep.many(docs) == [prep(d) for d in docs]
+
+
+def test_evenly_spaced_lines_are_numpy_linspace_rounded():
+    # sample_lines picks its lines in plain Python; they must be the ones np.linspace(...).round() picked.
+    from corpus_tool.stages import quality_model as qm
+
+    cases = [(n, w) for n in range(1, 120) for w in range(1, n + 1)]
+    cases += [(n, w) for n in (1000, 4567, 99_999) for w in (1, 2, 3, 7, 500, 999, n)]
+    for n, want in cases:
+        expected = np.unique(np.linspace(0, n - 1, want).round().astype(np.int64)).tolist()
+        assert qm._evenly_spaced(n, want) == expected, (n, want)
+
+
+def test_batch_preparation_equals_one_at_a_time_for_case_edge_cases():
+    # many() lower-cases the batch's samples joined by line breaks: final sigma at a sample's edges, a
+    # character that lower-cases to two (İ), and __LABEL__ must come out as each text prepared alone.
+    from corpus_tool.stages import quality_model as qm
+
+    prep = qm.TextPreparation("char", max_chars=40)
+    docs = ["ΟΔΟΣ", "Σ", "ΑΣ'", "'ΣΑ", "x__LABEL__y", "__label____label__", "", "中文ΑΣ\nΣΑ 文", "ΑΣ " * 30]
+    assert prep.many(docs) == [prep(d) for d in docs]
+    assert prep.many(docs + ["İstanbul ΑΣ"]) == [prep(d) for d in docs + ["İstanbul ΑΣ"]]
+    assert prep.many([]) == []

@@ -112,19 +112,27 @@ class ScriptTable:
         return flag_counts(self.flags[cps], starts)
 
 
-def flag_counts(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def flag_positions(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the code points that carry a flag (sorted) and their flags: the few characters
+    `flag_counts` and `chunks_to_convert` look at, found once."""
+    where = np.flatnonzero(flags)
+    return where, flags[where]
+
+
+def flag_counts(flags: np.ndarray, starts: np.ndarray,
+                positions: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """(n, 4) counts of each flag bit per segment [starts[i], starts[i + 1]) of `flags` (the flags of a
-    batch's code points, segments may be empty). Only the characters that carry a flag are visited: each is
-    assigned its segment by a binary search, then counted per bit with one bincount."""
+    batch's code points, segments may be empty). Only the characters that carry a flag are visited: per bit,
+    their sorted positions, and each segment's count is the difference of two binary searches of its
+    bounds in them. `positions`: `flag_positions(flags)` when the caller has it."""
     n = len(starts) - 1
     out = np.zeros((n, 4), dtype=np.int64)
-    where = np.flatnonzero(flags)
+    where, values = flag_positions(flags) if positions is None else positions
     if where.size == 0:
         return out
-    seg = np.searchsorted(starts, where, side="right") - 1  # the last segment starting at or before it
-    values = flags[where]
     for j in range(4):
-        out[:, j] = np.bincount(seg[(values & (1 << j)) != 0], minlength=n)
+        at = np.searchsorted(where[(values & (1 << j)) != 0], starts)
+        out[:, j] = at[1:] - at[:-1]
     return out
 
 
@@ -149,37 +157,41 @@ CHUNK_BREAKS[[c for c in range(0x3001) if chr(c).isspace()] + [ord(c) for c in C
 
 
 def chunks_to_convert(
-    flags: np.ndarray, breaks: np.ndarray, starts: np.ndarray, docs: np.ndarray, any_bit: int, tgt_bit: int
+    flags: np.ndarray, breaks: np.ndarray, starts: np.ndarray, docs: np.ndarray, any_bit: int, tgt_bit: int,
+    positions: tuple[np.ndarray, np.ndarray] | None = None, break_positions: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The chunks of documents `docs` with more characters carrying `any_bit` than `tgt_bit`, as (document,
     start, end) arrays of code-point offsets inside the document, in document and then text order.
 
-    `flags` and `breaks` are per code point of the whole batch, `starts` the documents' offsets in it. Only
-    chunks holding a source character can qualify, so only those are found: the chunk around each such
-    character runs from the break before it to the break after it, clipped to its document."""
+    `flags` and `breaks` are per code point of the whole batch, `starts` the documents' offsets in it,
+    `positions` `flag_positions(flags)` and `break_positions` `np.flatnonzero(breaks)` when the caller has
+    them (`breaks` is not read then). Only chunks holding a source character can
+    qualify, so only those are found: the chunk around each such character runs from the break before it
+    to the break after it, clipped to its document."""
     n = len(starts) - 1
     in_docs = np.zeros(n, dtype=bool)
     in_docs[docs] = True
-    src = np.flatnonzero(flags & any_bit)
-    src = src[~breaks[src]]  # (no break character carries a flag today; a test checks it)
+    where, values = flag_positions(flags) if positions is None else positions
+    src = where[(values & any_bit) != 0]
+    brk = np.flatnonzero(breaks) if break_positions is None else break_positions
+    k = np.searchsorted(brk, src)  # the first break at or after each source character
+    not_break = brk[np.minimum(k, brk.size - 1)] != src if brk.size else np.ones(src.size, dtype=bool)
+    src, k = src[not_break], k[not_break]  # (no break character carries a flag today; a test checks it)
     doc = np.searchsorted(starts, src, side="right") - 1
     keep = in_docs[doc]
-    src, doc = src[keep], doc[keep]
+    src, doc, k = src[keep], doc[keep], k[keep]
     empty = np.zeros(0, dtype=np.int64)
     if src.size == 0:
         return empty, empty, empty
-    brk = np.flatnonzero(breaks)
-    k = np.searchsorted(brk, src)  # the first break after each source character (it is not a break)
     after = np.append(brk, len(flags))[k]
     before = np.concatenate(([-1], brk))[k]
     lo = np.maximum(before + 1, starts[doc])
     hi = np.minimum(after, starts[doc + 1])
     lo, first, n_src = np.unique(lo, return_index=True, return_counts=True)
     hi, doc = hi[first], doc[first]
-    tgt = np.flatnonzero(flags & tgt_bit)
-    c = np.searchsorted(lo, tgt, side="right") - 1
-    inside = (c >= 0) & (tgt < hi[np.maximum(c, 0)])
-    n_tgt = np.bincount(c[inside], minlength=len(lo))
+    # the chunks are disjoint and sorted: the target characters in each are two binary searches apart
+    tgt = where[(values & tgt_bit) != 0]
+    n_tgt = np.searchsorted(tgt, hi) - np.searchsorted(tgt, lo)
     pick = n_src > n_tgt
     return doc[pick], (lo - starts[doc])[pick], (hi - starts[doc])[pick]
 
@@ -223,10 +235,13 @@ class OpenCCConverter:
         else:
             self._cols = None
         self._table = script_table() if self._cols else None
+        if self._table is not None:
+            self._marks = self._table.flags | (CHUNK_BREAKS.astype(np.uint8) << 4)
 
-    def convert_many(self, texts: list[str]) -> list[str]:
-        """Convert the texts, to a fixed point (see the class docstring)."""
-        out = self._convert_source(texts)
+    def convert_many(self, texts: list[str], points: tuple[np.ndarray, np.ndarray] | None = None) -> list[str]:
+        """Convert the texts, to a fixed point (see the class docstring). `points`: `code_points(texts)`
+        (textstats.py) when the caller has it."""
+        out = self._convert_source(texts, points)
         todo = [i for i, (a, b) in enumerate(zip(texts, out, strict=True)) if a != b]
         for _ in range(self.MAX_PASSES):
             if not todo:
@@ -240,16 +255,23 @@ class OpenCCConverter:
             todo = still
         return out
 
-    def _convert_source(self, texts: list[str]) -> list[str]:
-        """One pass: convert the documents, or the chunks of them, written in the source script."""
+    def _convert_source(self, texts: list[str], points: tuple[np.ndarray, np.ndarray] | None = None) -> list[str]:
+        """One pass: convert the documents, or the chunks of them, written in the source script.
+        `points`: `code_points(texts)` when the caller has it."""
         if self._table is None:
             return self.convert_once(texts)
         from corpus_tool.stages.textstats import code_points
 
         any_src, src, tgt = self._cols
-        cps, starts = code_points(texts)
-        flags = self._table.flags[cps]
-        counts = flag_counts(flags, starts)
+        cps, starts = code_points(texts) if points is None else points
+        # one lookup for the script flags and the chunk breaks (bit 4), then only the marked characters
+        marks = self._marks[cps]
+        marked = np.flatnonzero(marks)
+        values = marks[marked]
+        flagged = (values & 15) != 0
+        positions = marked[flagged], values[flagged]
+        breaks = marked[(values & 16) != 0]
+        counts = flag_counts(marks, starts, positions)
         has_src = counts[:, any_src] > 0
         majority = counts[:, src] > counts[:, tgt]
         out = list(texts)
@@ -258,18 +280,10 @@ class OpenCCConverter:
             out[i] = new
         mixed = np.flatnonzero(has_src & ~majority)
         if mixed.size:
-            doc, lo, hi = chunks_to_convert(flags, CHUNK_BREAKS[cps], starts, mixed, 1 << any_src, 1 << tgt)
-            doc, lo, hi = doc.tolist(), lo.tolist(), hi.tolist()
-            converted = self.convert_once([texts[d][a:b] for d, a, b in zip(doc, lo, hi, strict=True)])
-            j = 0
-            while j < len(doc):  # rebuild each document with its converted chunks
-                d, text, parts, pos = doc[j], texts[doc[j]], [], 0
-                while j < len(doc) and doc[j] == d:
-                    parts += (text[pos : lo[j]], converted[j])
-                    pos = hi[j]
-                    j += 1
-                parts.append(text[pos:])
-                out[d] = "".join(parts)
+            doc, lo, hi = chunks_to_convert(marks, None, starts, mixed, 1 << any_src, 1 << tgt, positions, breaks)
+            if doc.size:
+                for d, new in zip(*_replace_chunks(texts, doc, lo, hi, self.convert_once), strict=True):
+                    out[d] = new
         return out
 
     def convert_once(self, texts: list[str]) -> list[str]:
@@ -284,3 +298,33 @@ class OpenCCConverter:
         return [self._cc.convert(t) for t in texts]  # a document contains the separator: one at a time
 
 
+
+
+def _replace_chunks(texts: list[str], doc: np.ndarray, lo: np.ndarray, hi: np.ndarray, convert) -> tuple[list, list]:
+    """(documents, their new texts): documents `doc` with the chunks [lo, hi) (code-point offsets in the
+    document, in document and then text order) replaced by `convert(chunks)`.
+
+    The documents are joined into one string, so that the pieces between converted chunks (a document's
+    tail and the next one's head being one piece) are plain slices of it, the result is one join, and each
+    document's new text is a slice of that, its length known from the converted chunks' lengths."""
+    docs, first = np.unique(doc, return_index=True)
+    lengths = np.fromiter((len(texts[d]) for d in docs.tolist()), dtype=np.int64, count=docs.size)
+    offset = np.zeros(docs.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offset[1:])
+    slot = np.repeat(np.arange(docs.size), np.diff(np.append(first, doc.size)))  # chunk -> index in docs
+    glo, ghi = lo + offset[slot], hi + offset[slot]
+    joined = "".join(texts[d] for d in docs.tolist())
+    chunks = [joined[a:b] for a, b in zip(glo.tolist(), ghi.tolist(), strict=True)]
+    converted = convert(chunks)
+    gap_lo = np.concatenate(([0], ghi)).tolist()
+    gap_hi = np.append(glo, offset[-1]).tolist()
+    parts = [""] * (2 * len(chunks) + 1)
+    parts[0::2] = [joined[a:b] for a, b in zip(gap_lo, gap_hi, strict=True)]
+    parts[1::2] = converted
+    result = "".join(parts)
+    grow = np.fromiter(map(len, converted), dtype=np.int64, count=len(converted)) - (hi - lo)
+    new_len = lengths + np.bincount(slot, weights=grow, minlength=docs.size).astype(np.int64)
+    bounds = np.zeros(docs.size + 1, dtype=np.int64)
+    np.cumsum(new_len, out=bounds[1:])
+    b = bounds.tolist()
+    return docs.tolist(), [result[b[i]:b[i + 1]] for i in range(docs.size)]

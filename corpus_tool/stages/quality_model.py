@@ -38,42 +38,57 @@ _TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 _SPACE = np.array([chr(c).isspace() for c in range(0x3001)])
 _WORD = np.zeros(0x3001, dtype=bool)
 _WORD[[ord(c) for c in "abcdefghijklmnopqrstuvwxyz0123456789"]] = True
+# One lookup for both: 1 = whitespace, 2 = word character; index 0x3001 stands for every code point above.
+_IS_SPACE, _IS_WORD = 1, 2
+_KIND = np.zeros(0x3002, dtype=np.uint8)
+_KIND[:0x3001] = _SPACE * _IS_SPACE + _WORD * _IS_WORD
 
 
 def char_tokens(texts: list[str]) -> list[str]:
     """`" ".join(_TOKEN.findall(t))` for every text, computed for all of them in a few numpy passes: the
     non-space characters are kept, and a space goes before each token but the first of its text (a token
     starts at every non-space character except a word character right after another)."""
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    return _char_tokens_joined("".join(texts), np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+
+
+def _char_tokens_joined(joined: str, lengths: np.ndarray) -> list[str]:
+    """`char_tokens` of the texts of `lengths` characters that make up `joined`, in order."""
+    n_texts = len(lengths)
+    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     if cps.size == 0:
-        return [""] * len(texts)
-    low = np.minimum(cps, 0x3000)
-    small = cps <= 0x3000
-    space = small & _SPACE[low]
-    word = small & _WORD[low]
-    first = np.zeros(cps.size, dtype=bool)  # a text's first character
-    starts = np.cumsum(lengths) - lengths
-    first[starts[lengths > 0]] = True
-    prev_word = np.zeros(cps.size, dtype=bool)
-    prev_word[1:] = word[:-1]
-    token = ~space & ~(word & prev_word & ~first)
-    keep = np.flatnonzero(~space)
-    # each kept character, preceded by a space when it starts a token that is not its text's first
-    doc = np.repeat(np.arange(len(texts)), lengths)[keep]
-    new_doc = np.ones(keep.size, dtype=bool)
-    new_doc[1:] = doc[1:] != doc[:-1]
-    sep = token[keep] & ~new_doc
-    out = np.full(keep.size + int(sep.sum()), 0x20, dtype=np.uint32)
-    at = np.arange(keep.size) + np.cumsum(sep)
-    out[at] = cps[keep]
-    # where each text's output starts and ends
-    n_out = np.bincount(doc, minlength=len(texts)) + np.bincount(doc[sep], minlength=len(texts))
-    bounds = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(n_out, out=bounds[1:])
-    joined = out.tobytes().decode("utf-32-le")
-    b = bounds.tolist()
-    return [joined[b[i]:b[i + 1]] for i in range(len(texts))]
+        return [""] * n_texts
+    kind = _KIND[np.minimum(cps, 0x3001)]
+    keep = np.flatnonzero((kind & _IS_SPACE) == 0)
+    word = (kind & _IS_WORD) != 0
+    bounds = np.zeros(n_texts + 1, dtype=np.int64)
+    np.cumsum(lengths, out=bounds[1:])
+    # k_first[i]: the kept characters before text i, so keep[k_first[i]] is its first one when it has any
+    k_first = np.searchsorted(keep, bounds)
+    first = np.zeros(keep.size + 1, dtype=bool)
+    first[k_first] = True  # (a text without kept characters marks its successor's first, or the end)
+    # each kept character, preceded by a space when it starts a token that is not its text's first; a
+    # text's first kept character is never preceded by one, whatever the character before it (keep[0] - 1
+    # may be -1: that character is the first of its text)
+    sep = ~(word[keep] & word[keep - 1]) & ~first[:-1]
+    n_sep = np.zeros(keep.size + 1, dtype=np.int64)
+    np.cumsum(sep, out=n_sep[1:])
+    out = np.full(keep.size + int(n_sep[-1]), 0x20, dtype=np.uint32)
+    out[np.arange(keep.size) + n_sep[1:]] = cps[keep]
+    # where each text's output starts: its kept characters and spaces before it
+    b = (k_first + n_sep[k_first]).tolist()
+    tokens = out.tobytes().decode("utf-32-le")
+    return [tokens[b[i]:b[i + 1]] for i in range(n_texts)]
+
+
+def _evenly_spaced(n: int, want: int) -> list[int]:
+    """`np.unique(np.linspace(0, n - 1, want).round())` as ints, in plain Python (the same floats: numpy
+    computes i * ((n - 1) / (want - 1)) and puts n - 1 last; both round half to even)."""
+    if want == 1 or n == 1:
+        return [0]
+    step = (n - 1) / (want - 1)
+    picked = [round(i * step) for i in range(want - 1)]
+    picked.append(n - 1)
+    return sorted(set(picked))
 
 
 def sample_lines(text: str, max_chars: int) -> str:
@@ -85,10 +100,9 @@ def sample_lines(text: str, max_chars: int) -> str:
         return text[:max_chars]
     mean = sum(len(ln) + 1 for ln in lines) / len(lines)  # + 1: the newline
     want = max(1, min(len(lines), int(max_chars / mean)))
-    picked = np.unique(np.linspace(0, len(lines) - 1, want).round().astype(np.int64))
     out, used = [], 0
-    for i in picked:
-        line = lines[int(i)][: max_chars - used]
+    for i in _evenly_spaced(len(lines), want):
+        line = lines[i][: max_chars - used]
         out.append(line)
         used += len(line) + 1
         if used >= max_chars:
@@ -129,8 +143,19 @@ class TextPreparation:
         """`self(text)` for every text (char features: tokenized all at once, see char_tokens)."""
         if self.features != "char":
             return [self(t) for t in texts]
-        return char_tokens([sample_lines(t or "", self.max_chars).lower().replace("__label__", " ")
-                            for t in texts])
+        samples = [sample_lines(t or "", self.max_chars) for t in texts]
+        # Lower-cased all at once, the samples joined by line breaks: a line break is neither cased nor
+        # case-ignorable, so each sample's final-sigma context ends there as at its own end. When no
+        # character lower-cases to more than one, the text keeps its length and the samples their offsets;
+        # "__label__" then becomes nine spaces, not one: the same tokens, the offsets kept.
+        joined = "\n".join(samples)
+        low = joined.lower()
+        if len(low) != len(joined):
+            return char_tokens([t.lower().replace("__label__", " ") for t in samples])
+        lengths = np.fromiter((len(t) + 1 for t in samples), dtype=np.int64, count=len(samples))
+        if samples:
+            lengths[-1] -= 1  # no line break after the last one
+        return _char_tokens_joined(low.replace("__label__", " " * 9), lengths)
 
     def __call__(self, text: str) -> str:
         text = sample_lines(text or "", self.max_chars).lower().replace("__label__", " ")
@@ -171,6 +196,17 @@ def load_fasttext(path: str | Path):
         raise UsageError(f"{path}: fastText cannot load this model ({e})") from e
 
 
+def _positive(labels: list[str], probs) -> float:
+    """P(high quality) from one prediction's labels and probabilities (either order, either one missing)."""
+    for label, p in zip(labels, probs, strict=True):
+        if label == POSITIVE:
+            return float(p)
+    for label, p in zip(labels, probs, strict=True):
+        if label == NEGATIVE:
+            return 1.0 - float(p)
+    return 0.5
+
+
 class QualityModel:
     """A trained classifier: `scores(texts)` gives P(high quality) per text, float32 in [0, 1]."""
 
@@ -191,10 +227,7 @@ class QualityModel:
         if not lines:
             return np.zeros(0, dtype=np.float32)
         labels, probs = self._ft.f.multilinePredict(lines, 2, 0.0, "replace")
-        out = np.empty(len(lines), dtype=np.float64)
-        for i, (labs, ps) in enumerate(zip(labels, probs, strict=True)):
-            d = dict(zip(labs, ps, strict=True))
-            out[i] = d[POSITIVE] if POSITIVE in d else 1.0 - d.get(NEGATIVE, 0.5)
+        out = np.array([_positive(labs, ps) for labs, ps in zip(labels, probs, strict=True)], dtype=np.float64)
         return np.clip(out, 0.0, 1.0).astype(np.float32)
 
     def scores(self, texts: list[str]) -> np.ndarray:

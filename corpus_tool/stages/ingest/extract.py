@@ -54,7 +54,8 @@ def tidy(text: str) -> str:
     blank line between paragraphs, no leading or trailing blank lines."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    # (_SPACES never matches a line break: one substitution over the text is one per line)
+    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 

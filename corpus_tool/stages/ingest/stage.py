@@ -36,6 +36,14 @@ LATIN1_MOJIBAKE_FRACTION = 0.3
 # No C0/C1 control character other than \n and \t reaches `text` (NUL from UTF-16 read as bytes, form
 # feeds, escape codes, C1 from mis-decoded Windows-1252).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)])
+
+
+def _has_control(text: str) -> bool:
+    """`_CONTROL.search(text)`, on the text's characters below U+0100 (all that `_CONTROL` matches), which
+    bytes.translate scans at memory speed."""
+    low = text.encode("latin-1", "ignore")
+    return len(low.translate(None, _CONTROL_BYTES)) != len(low)
 
 READERS: dict[str, Callable[[IngestStage, str], Iterator[Row]]] = {
     formats.WARC: read_warc,
@@ -111,7 +119,7 @@ class IngestStage(Stage):
                 row.meta["truncated_from_chars"] = len(row.text)
                 row.text = row.text[: self.max_doc_chars]
                 self.counters["truncated"] += 1
-        if _CONTROL.search(row.text):
+        if _has_control(row.text):
             row.text = _CONTROL.sub("", row.text)
         return row
 
