@@ -66,7 +66,7 @@ StartOpt = Annotated[
     typer.Option(
         "--start",
         help="Local executor: fork each task from this process, whose libraries are imported once (saves "
-        "0.3-0.5 s CPU per task), or spawn a fresh corpus-tool process per task, as Slurm does. Same output.",
+        "about 0.6 s of CPU per task), or spawn a fresh corpus-tool process per task, as Slurm does. Same output.",
     ),
 ]
 

@@ -3,7 +3,7 @@
 Every task is the same `corpus-tool ...` command line a Slurm array task runs, with its output in
 OUT/logs/<step>/task-<i>.log. By default (`--start fork`) a task is a child forked from this process, which
 has imported Python's and corpus-tool's libraries once: the child runs the command line through the same entry
-point, without the 0.3-0.5 s CPU a fresh interpreter spends importing them (`--start spawn` starts a fresh
+point, without the 0.6 s of CPU a fresh interpreter spends starting and importing them (`--start spawn` starts a fresh
 `corpus-tool` process instead, exactly as Slurm does; the outputs are the same bytes). When a task exits 0 its
 record is written; a rerun skips recorded tasks, and inside a task the runner skips finished shards, so a
 crash or a kill costs at most the shards in flight. A failed task stops the pipeline after the step's other
