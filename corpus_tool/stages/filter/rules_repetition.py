@@ -7,8 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from corpus_tool.stages.filter.docview import _POS_MULT, ALNUM, HAN, PUNCT, SPACE, DocView, _powers
+from corpus_tool.stages.filter.docview import _POS_MULT, ALNUM, FILTER_BITS, HAN, PUNCT, SPACE, DocView, _powers
 from corpus_tool.stages.filter.registry import Checker, first_failure, rule_kind
+
+try:  # the compiled twin of repetition_fractions (built by `pip install`); the numpy code is the reference
+    from corpus_tool.stages.filter import _repetition
+except ImportError:  # a source tree that was never built: same values, slower
+    _repetition = None
 
 
 def top_ngram_fraction(doc: DocView, n: int) -> float:
@@ -231,6 +236,20 @@ def repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int],
     return out
 
 
+def native_repetition_fractions(docs: list[DocView], tops: list[int], dups: list[int],
+                                skip_punct_grams: bool = False,
+                                limits: list[tuple[str, int, float]] | None = None) -> list[dict[str, float]]:
+    """`repetition_fractions`, computed by the compiled `_repetition` module straight from each text: the
+    same floats (tests/test_filter_native.py), one hash-table pass per n instead of numpy sorts."""
+    keys = [f"top_{n}" for n in tops] + [f"dup_{n}" for n in dups]
+    column = {k: i for i, k in enumerate(keys)}
+    native_limits = tuple((column[key], n, float(limit)) for key, n, limit in limits or ())
+    rows = _repetition.repetition([d.text for d in docs], FILTER_BITS, _POS_MULT,
+                                  tuple(sorted(set(tops) | set(dups))), tuple(tops), tuple(dups),
+                                  skip_punct_grams, native_limits)
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
 def _decide(out: list[dict[str, float]], limits: list[tuple[str, int, float]], n: int,
             decided: np.ndarray) -> None:
     """Mark the documents whose first failing check is known once every n below `n` is computed."""
@@ -305,10 +324,12 @@ def gopher_repetition_rule(
         for i, f in enumerate(line_fail):
             if f and signals is None:
                 out[i] = f[0]
-        for k in range(0, len(todo), BATCH_DOCS):
-            chunk = todo[k:k + BATCH_DOCS]
-            fracs = repetition_fractions([docs[i] for i in chunk], [n for n, _ in tops], [n for n, _ in dups],
-                                         skip_punct_grams, None if signals is not None else limits)
+        step = len(todo) if _repetition is not None else BATCH_DOCS
+        fractions = native_repetition_fractions if _repetition is not None else repetition_fractions
+        for k in range(0, len(todo), max(step, 1)):
+            chunk = todo[k:k + step]
+            fracs = fractions([docs[i] for i in chunk], [n for n, _ in tops], [n for n, _ in dups],
+                              skip_punct_grams, None if signals is not None else limits)
             for i, fr in zip(chunk, fracs, strict=True):
                 out[i] = gram_failure(fr, sigs[i], line_fail[i])
         return out

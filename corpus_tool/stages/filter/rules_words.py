@@ -7,6 +7,7 @@ from typing import Any
 
 from corpus_tool.errors import UsageError
 from corpus_tool.stages.filter.docview import DocView
+from corpus_tool.stages.filter.jieba_window import JiebaWindow
 from corpus_tool.stages.filter.registry import Checker, rule_kind
 from corpus_tool.stages.filter.wordlists import literal_trie_regex, read_word_list
 
@@ -66,6 +67,7 @@ def stop_words_rule(
 
     initialize_jieba()
     jieba.lcut("预热分词模型", HMM=True)  # load the HMM tables now, not inside the first document
+    segmenter = JiebaWindow(jieba)
 
     def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | None:
         text = doc.text
@@ -83,14 +85,8 @@ def stop_words_rule(
                 break
             tried += 1
             lo, hi = max(0, m.start() - window), min(len(text), m.end() + window)
-            pos = lo
-            for tok in jieba.cut(text[lo:hi], HMM=True):
-                if pos == m.start() and tok == w:
-                    found.add(w)
-                    break
-                pos += len(tok)
-                if pos > m.start():
-                    break
+            if segmenter.token_at(text[lo:hi], m.start() - lo, w):
+                found.add(w)
             if len(found) >= min_distinct:
                 if signals is not None:
                     signals["distinct"] = len(found)

@@ -1,0 +1,89 @@
+"""Is a word at a given place of a short window one of the tokens `jieba.cut(window, HMM=True)` yields?
+
+The stop-word rule asks this about 4 times per document. `jieba.cut` answers it by segmenting the whole
+window: its regex split into blocks, the dictionary DAG and best route of each block (`get_DAG`, `calc`),
+and the HMM (`finalseg.cut`) on every run of single characters that is not itself a dictionary word.
+`JiebaWindow.token_at` computes only what decides the one place: the route of the block that holds it
+(compiled in `_jieba_route.c` where it is built, jieba's own `get_DAG` and `calc` otherwise) and the HMM on
+the run of single characters that holds it, if any. Its answer is the one jieba.cut gives
+(tests/test_jieba_window.py compares them on generated and real windows).
+"""
+
+from __future__ import annotations
+
+from math import log
+from typing import Any
+
+try:
+    from corpus_tool.stages.filter import _jieba_route
+except ImportError:  # a source tree that was never built: jieba's own route, same answer, slower
+    _jieba_route = None
+
+
+class JiebaWindow:
+    """jieba's default tokenizer (initialized) seen through `token_at`."""
+
+    def __init__(self, jieba: Any):
+        self.jieba = jieba
+        self.dt = jieba.dt
+        self.freq = self.dt.FREQ
+        self.logtotal = log(self.dt.total)
+        self.re_han = jieba.re_han_default
+        self.re_skip = jieba.re_skip_default
+        self.hmm_cut = jieba.finalseg.cut
+
+    def route_ends(self, block: str) -> list[int]:
+        """For each position of a block, where the best route's word starting there ends (inclusive)."""
+        if _jieba_route is not None:
+            return _jieba_route.route(block, self.freq, self.logtotal)
+        route: dict[int, tuple[float, int]] = {}
+        self.dt.calc(block, self.dt.get_DAG(block), route)
+        return [route[i][1] for i in range(len(block))]
+
+    def token_at(self, window: str, start: int, word: str) -> bool:
+        """Does `jieba.cut(window, HMM=True)` yield `word` as the token that starts at `start`?"""
+        end = start + len(word)
+        b = 0  # the block of re_han's split that holds `start`
+        for blk in self.re_han.split(window):
+            if b + len(blk) > start:
+                break
+            b += len(blk)
+        else:
+            return False
+        if b + len(blk) < end:
+            return False  # tokens never cross a block's end
+        if not self.re_han.match(blk):
+            # jieba yields each \r\n or whitespace character whole and every other character alone
+            if len(word) == 1 and not self.re_skip.match(word):
+                return not (blk[start - b] == "\n" and start > b and blk[start - b - 1] == "\r")
+            return any(tok == word and pos == start for tok, pos in _positions(self.jieba.cut(window), 0))
+        return self._in_block(blk, start - b, word)
+
+    def _in_block(self, s: str, q: int, word: str) -> bool:
+        ends = self.route_ends(s)
+        x = run = 0  # run: where the current run of single-character words began
+        n = len(s)
+        while x < n:
+            y = ends[x] + 1
+            if y - x > 1:  # a dictionary word s[x:y]: it ends the run of single characters before it
+                if x <= q < y:
+                    return x == q and s[x:y] == word
+                if x > q:
+                    break
+                run = y
+            x = y
+        # q is a single character of the run s[run:x]; jieba yields the run as one token, as its characters
+        # (the run is a dictionary word) or as the HMM cuts it
+        buf = s[run:x]
+        if len(buf) == 1:
+            return buf == word
+        if self.freq.get(buf):
+            return len(word) == 1 and s[q] == word
+        return any(tok == word and pos == q for tok, pos in _positions(self.hmm_cut(buf), run))
+
+
+def _positions(tokens: Any, pos: int) -> Any:
+    """(token, where it starts) for consecutive tokens starting at `pos`."""
+    for tok in tokens:
+        yield tok, pos
+        pos += len(tok)

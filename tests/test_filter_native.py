@@ -1,0 +1,78 @@
+"""The compiled repetition measure (corpus_tool/stages/filter/_repetition.c) against the numpy reference
+(`repetition_fractions`): the same floats for every n, with and without the punctuation-gram skip and the
+early stop, on generated documents and on random strings; and the filter's golden output on both paths."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from filter_fixtures import EDGE, documents, verdict_digest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_filter_golden import GOLDEN, RULES
+
+from corpus_tool.stages import filter as flt
+from corpus_tool.stages.filter import rules_repetition as rr
+
+TOPS, DUPS = [2, 4, 6, 8], [3, 10, 12, 20]
+LIMITS = [("top_2", 2, 0.5), ("top_4", 4, 0.2), ("top_6", 6, 0.15), ("top_8", 8, 0.1), ("dup_3", 3, 0.4),
+          ("dup_10", 10, 0.1), ("dup_12", 12, 0.08), ("dup_20", 20, 0.05)]
+
+
+def test_the_extension_is_built():
+    """`pip install` compiles it; without it the filter silently runs the slower numpy code."""
+    assert rr._repetition is not None
+
+
+def both(texts: list[str], skip: bool, limits) -> tuple[list[dict], list[dict]]:
+    views = [flt.DocView(t) for t in texts]
+    ref = [f for k in range(0, len(views), 16)
+           for f in rr.repetition_fractions(views[k:k + 16], TOPS, DUPS, skip, limits)]
+    return ref, rr.native_repetition_fractions(views, TOPS, DUPS, skip, limits)
+
+
+@pytest.mark.parametrize("skip", [False, True])
+@pytest.mark.parametrize("limits", [None, LIMITS])
+def test_native_equals_numpy_on_generated_documents(skip, limits):
+    texts = documents(200, seed=11)
+    rng = random.Random(5)
+    # repeated Latin words, numbers and dashed rules, where units are longer than a character
+    words = ["foo", "bar", "2024", "----", "中文", "。", "pk10"]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(0, 300))) for _ in range(60)]
+    texts += ["", " ", "\n\n", "a", "中", "中中", "——", "ab ab"]
+    ref, got = both(texts, skip, limits)
+    assert got == ref
+    assert sum(1 for f in got if f["dup_10" if limits is None else "top_2"] > 0) > 20  # they do repeat
+
+
+ALPHABET = st.sampled_from(["中", "文", "的", "。", "，", "a", "b", "1", " ", "\n", "-", "é", *EDGE, "\ud800"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(ALPHABET, max_size=120), min_size=1, max_size=20), st.booleans(), st.booleans())
+def test_native_equals_numpy_on_random_text(texts, skip, limit):
+    ref, got = both(texts, skip, LIMITS if limit else None)
+    assert got == ref
+
+
+def test_golden_output_on_the_numpy_path(monkeypatch):
+    """Where the extension is missing the filter falls back to numpy: the same golden bytes."""
+    monkeypatch.setattr(rr, "_repetition", None)
+    rules, _ = flt.load_rules(RULES)
+    verdicts = flt.judge_batch(rules, documents())
+    groups: dict[str, list] = {"plain": [], "edge": []}
+    for i, v in enumerate(verdicts):
+        groups["edge" if i % 5 == 3 else "plain"].append(v)
+    assert {k: verdict_digest(v) for k, v in groups.items()} == GOLDEN
+
+
+def test_bad_arguments_are_errors_not_crashes():
+    from corpus_tool.stages.filter.docview import _POS_MULT, FILTER_BITS
+
+    with pytest.raises(ValueError, match="ascending"):
+        rr._repetition.repetition(["中文"], FILTER_BITS, _POS_MULT, (4, 2), (4,), (), False, ())
+    with pytest.raises(ValueError, match="bits"):
+        rr._repetition.repetition(["中文"], b"x", _POS_MULT, (4,), (4,), (), False, ())
+    with pytest.raises(TypeError, match="str"):
+        rr._repetition.repetition([b"x"], FILTER_BITS, _POS_MULT, (4,), (4,), (), False, ())
