@@ -1,6 +1,7 @@
-"""The compiled repetition measure (corpus_tool/stages/filter/_repetition.c) against the numpy reference
-(`repetition_fractions`): the same floats for every n, with and without the punctuation-gram skip and the
-early stop, on generated documents and on random strings; and the filter's golden output on both paths."""
+"""The filter's compiled parts against their numpy references: the repetition measure (_repetition.c vs
+`repetition_fractions`: the same floats for every n, with and without the punctuation-gram skip and the
+early stop, on generated documents and random strings), the character counts and runs (_charstats.c), and
+the filter's golden output with none of them (tests/test_jieba_window.py checks _jieba_route.c)."""
 
 from __future__ import annotations
 
@@ -57,8 +58,13 @@ def test_native_equals_numpy_on_random_text(texts, skip, limit):
 
 
 def test_golden_output_on_the_numpy_path(monkeypatch):
-    """Where the extension is missing the filter falls back to numpy: the same golden bytes."""
-    monkeypatch.setattr(rr, "_repetition", None)
+    """Where the extensions are missing the filter falls back to numpy and jieba: the same golden bytes."""
+    from corpus_tool.stages.filter import docview, jieba_window, rules_chars
+
+    for module, name in [(rr, "_repetition"), (docview, "_charstats"), (rules_chars, "_charstats"),
+                         (jieba_window, "_jieba_route")]:
+        assert getattr(module, name) is not None
+        monkeypatch.setattr(module, name, None)
     rules, _ = flt.load_rules(RULES)
     verdicts = flt.judge_batch(rules, documents())
     groups: dict[str, list] = {"plain": [], "edge": []}
@@ -76,3 +82,27 @@ def test_bad_arguments_are_errors_not_crashes():
         rr._repetition.repetition(["中文"], b"x", _POS_MULT, (4,), (4,), (), False, ())
     with pytest.raises(TypeError, match="str"):
         rr._repetition.repetition([b"x"], FILTER_BITS, _POS_MULT, (4,), (4,), (), False, ())
+
+
+def test_native_character_counts_and_runs_equal_numpy(monkeypatch):
+    from corpus_tool.stages.filter import docview, rules_chars
+
+    rng = random.Random(9)
+    texts = documents(150, seed=13) + ["", "   ", "\n", "——" * 30, "-" * 40 + "\n" + "啊" * 30, "a  a", "\ud800" * 25]
+    texts += ["".join(rng.choice(["-", "=", "啊", " ", "\n", "😀", "\u200b", "a"]) * rng.randint(1, 30)
+                      for _ in range(20)) for _ in range(100)]
+    seps = "".join(sorted(set("-_=*~#.·•－＿＝～" + rules_chars.BOX_DRAWING)))
+    assert docview._charstats is not None and rules_chars._charstats is not None
+
+    def features():
+        out = []
+        for t in texts:
+            d = flt.DocView(t)
+            out.append((d.counts, *[rules_chars.character_runs(d, m, s) for m in (3, 20) for s in ("", seps)]))
+        return out
+
+    native = features()
+    monkeypatch.setattr(docview, "_charstats", None)
+    monkeypatch.setattr(rules_chars, "_charstats", None)
+    assert features() == native
+    assert sum(1 for f in native if f[2][1]) > 50  # runs longer than 3 do occur

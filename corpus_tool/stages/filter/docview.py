@@ -10,6 +10,11 @@ import numpy as np
 
 from corpus_tool import charclass as cc
 
+try:  # compiled counts straight from the str (built by `pip install`); the numpy code is the reference
+    from corpus_tool.stages.filter import _charstats
+except ImportError:  # a source tree that was never built: same values, slower
+    _charstats = None
+
 # The filter's view of the shared character classes (corpus_tool/charclass.py), as bits.
 SPACE, HAN, PUNCT, ALNUM = 1, 2, 4, 8
 _BITS = cc.project({
@@ -80,9 +85,17 @@ class DocView:
     def visible_classes(self) -> np.ndarray:
         return self.classes[(self.classes & SPACE) == 0]
 
+    @cached_property
+    def counts(self) -> tuple[int, int, int]:
+        """(non-whitespace characters, Han characters, punctuation and symbols)."""
+        if _charstats is not None:
+            return _charstats.counts(self.text, FILTER_BITS)
+        vc = self.visible_classes
+        return int(vc.size), int(np.count_nonzero(vc & HAN)), int(np.count_nonzero(vc & PUNCT))
+
     @property
     def n_visible(self) -> int:
-        return int(self.visible.size)
+        return self.counts[0]
 
     @cached_property
     def lines(self) -> list[str]:

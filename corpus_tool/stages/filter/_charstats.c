@@ -1,0 +1,93 @@
+/* Character statistics of one text, read straight from the str: the compiled twin of DocView's numpy
+ * features (code points -> class bits -> counts and runs), which stay the reference and the fallback.
+ * tests/test_filter_native.py checks both give the same values.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+enum { SPACE = 1, HAN = 2, PUNCT = 4, ALNUM = 8 };
+
+static int get_bits(PyObject *obj, Py_buffer *view) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_SIMPLE) < 0) return -1;
+    if (view->len < 0x110000) {
+        PyErr_SetString(PyExc_ValueError, "bits: need one byte per code point");
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *counts(PyObject *self, PyObject *args) {
+    PyObject *text, *bits_obj;
+    if (!PyArg_ParseTuple(args, "UO", &text, &bits_obj)) return NULL;
+    Py_buffer bits;
+    if (get_bits(bits_obj, &bits) < 0) return NULL;
+    const uint8_t *table = bits.buf;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), vis = 0, han = 0, punct = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        uint8_t c = table[PyUnicode_READ(kind, data, i)];
+        if (c & SPACE) continue;
+        vis++;
+        han += (c & HAN) != 0;
+        punct += (c & PUNCT) != 0;
+    }
+    PyBuffer_Release(&bits);
+    return Py_BuildValue("nnn", vis, han, punct);
+}
+
+static int is_sep(Py_UCS4 cp, PyObject *seps) {
+    int kind = PyUnicode_KIND(seps);
+    const void *data = PyUnicode_DATA(seps);
+    for (Py_ssize_t j = 0; j < PyUnicode_GET_LENGTH(seps); j++)
+        if (PyUnicode_READ(kind, data, j) == cp) return 1;
+    return 0;
+}
+
+static PyObject *runs(PyObject *self, PyObject *args) {
+    PyObject *text, *bits_obj, *seps;
+    Py_ssize_t max_run;
+    if (!PyArg_ParseTuple(args, "UOnU", &text, &bits_obj, &max_run, &seps)) return NULL;
+    Py_buffer bits;
+    if (get_bits(bits_obj, &bits) < 0) return NULL;
+    const uint8_t *table = bits.buf;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), longest = 0;
+    PyObject *long_runs = PyList_New(0);
+    for (Py_ssize_t i = 0; long_runs && i < len;) {
+        Py_UCS4 cp = PyUnicode_READ(kind, data, i);
+        Py_ssize_t j = i + 1;
+        while (j < len && PyUnicode_READ(kind, data, j) == cp) j++;
+        Py_ssize_t n = j - i;
+        i = j;
+        if (table[cp] & SPACE) continue;
+        if (n > longest && !is_sep(cp, seps)) longest = n;
+        if (n > max_run) {
+            PyObject *item = Py_BuildValue("(In)", (unsigned int)cp, n);
+            if (!item || PyList_Append(long_runs, item) < 0) Py_CLEAR(long_runs);
+            Py_XDECREF(item);
+        }
+    }
+    PyBuffer_Release(&bits);
+    if (!long_runs) return NULL;
+    return Py_BuildValue("nN", longest, long_runs);
+}
+
+static PyMethodDef methods[] = {
+    {"counts", counts, METH_VARARGS,
+     "counts(text, bits) -> (visible, han, punct): characters that are not whitespace, Han, punctuation or\n"
+     "symbol, by the filter's class table `bits` (one uint8 per code point)."},
+    {"runs", runs, METH_VARARGS,
+     "runs(text, bits, max_run, seps) -> (longest, [(code point, length), ...])\n\n"
+     "Runs of one repeated non-whitespace character: the longest one whose character is not in `seps`, and\n"
+     "every run longer than max_run, in text order."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_charstats", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__charstats(void) { return PyModule_Create(&module); }
