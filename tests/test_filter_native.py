@@ -106,3 +106,30 @@ def test_native_character_counts_and_runs_equal_numpy(monkeypatch):
     monkeypatch.setattr(rules_chars, "_charstats", None)
     assert features() == native
     assert sum(1 for f in native if f[2][1]) > 50  # runs longer than 3 do occur
+
+
+def test_the_compiled_trie_finds_what_the_regex_finds():
+    """Leftmost-longest without overlaps, words that are prefixes of others included, on the shipped
+    lists and on random ones."""
+    from pathlib import Path
+
+    from corpus_tool.stages.filter import wordlists
+
+    rng = random.Random(21)
+    alphabet = list("澳门赌场彩票下载注册送金abcAB .-\n的")
+    lists = [wordlists.read_word_list(p) for p in sorted((Path(flt.__file__).parent.parent.parent / "rules"
+                                                          / "wordlists").glob("*.txt"))]
+    lists += [["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(1, 30))]
+              for _ in range(40)]
+    texts = documents(60, seed=17) + ["".join(rng.choice(alphabet) for _ in range(300)) for _ in range(60)]
+    n_hits = 0
+    for words in lists:
+        m = wordlists.WordMatcher(words)
+        assert m.trie is not None
+        for t in texts:
+            low = t.lower()
+            hits = m.findall(low)
+            assert hits == m.regex.findall(low)
+            assert m.search(low) == (m.regex.search(low) is not None)
+            n_hits += len(hits)
+    assert n_hits > 1000

@@ -9,7 +9,7 @@ from typing import Any
 from corpus_tool.errors import UsageError
 from corpus_tool.stages.filter.docview import Cleaned, DocView
 from corpus_tool.stages.filter.registry import Checker, first_failure, rule_kind
-from corpus_tool.stages.filter.wordlists import literal_trie_regex, read_word_list
+from corpus_tool.stages.filter.wordlists import WordMatcher, read_word_list
 
 SENTENCE_END = frozenset("。！？!?.…；;”\"’'」』）)》")
 # A list item (bullet, number, (1), 一、, a.) or a table row (two cell borders, or a tab): such lines do not
@@ -120,8 +120,8 @@ def boilerplate_lines_rule(
     weak = read_word_list(base / weak_wordlist) if weak_wordlist else []
     if not markers and not weak:
         raise UsageError("boilerplate_lines needs `patterns`, `wordlist` or `weak_wordlist`")
-    strong_re = literal_trie_regex(markers) if markers else None
-    weak_re = literal_trie_regex(weak) if weak else None
+    strong_re = WordMatcher(markers) if markers else None
+    weak_re = WordMatcher(weak) if weak else None
 
     def is_furniture(s: str) -> bool:
         low = s.lower()

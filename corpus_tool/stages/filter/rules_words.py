@@ -9,7 +9,7 @@ from corpus_tool.errors import UsageError
 from corpus_tool.stages.filter.docview import DocView
 from corpus_tool.stages.filter.jieba_window import JiebaWindow
 from corpus_tool.stages.filter.registry import Checker, rule_kind
-from corpus_tool.stages.filter.wordlists import literal_trie_regex, read_word_list
+from corpus_tool.stages.filter.wordlists import WordMatcher, literal_trie_regex, read_word_list
 
 
 @rule_kind("word_density")
@@ -19,7 +19,7 @@ def word_density_rule(base: Any, wordlist: str, max_density: float, min_distinct
     words = read_word_list(base / wordlist)
     if not words:
         raise UsageError(f"{base / wordlist}: the word list is empty")
-    pattern = literal_trie_regex(words)
+    pattern = WordMatcher(words)
 
     def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | None:
         hits = pattern.findall(doc.lower)

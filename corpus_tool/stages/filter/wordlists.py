@@ -8,6 +8,11 @@ from typing import Any
 
 from corpus_tool.errors import UsageError
 
+try:  # the compiled trie (built by `pip install`); the regex below is the reference
+    from corpus_tool.stages.filter import _wordtrie
+except ImportError:  # a source tree that was never built: the regex, same hits, slower
+    _wordtrie = None
+
 
 def literal_trie_regex(words: list[str], lowercase: bool = True) -> re.Pattern[str]:
     """One compiled regex matching any of `words`, longest first, shaped as a trie of literals.
@@ -38,6 +43,21 @@ def literal_trie_regex(words: list[str], lowercase: bool = True) -> re.Pattern[s
     if not trie:
         return re.compile(r"(?!x)x")
     return re.compile(build(trie))
+
+
+class WordMatcher:
+    """A word list matched as `literal_trie_regex` matches it (leftmost-longest, no overlaps), by the
+    compiled trie where it is built: one pass over the text with no regex machinery."""
+
+    def __init__(self, words: list[str], lowercase: bool = True):
+        self.regex = literal_trie_regex(words, lowercase)
+        self.trie = _wordtrie.Trie([w.lower() if lowercase else w for w in words]) if _wordtrie else None
+
+    def findall(self, text: str) -> list[str]:
+        return self.trie.findall(text) if self.trie is not None else self.regex.findall(text)
+
+    def search(self, text: str) -> bool:
+        return self.trie.search(text) if self.trie is not None else self.regex.search(text) is not None
 
 
 def read_word_list(path: Path | Any) -> list[str]:

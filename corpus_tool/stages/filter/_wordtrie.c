@@ -1,0 +1,175 @@
+/* A trie of words, matched leftmost-longest without overlaps: the compiled twin of
+ * wordlists.literal_trie_regex (the regex stays the reference and the fallback). At each position the
+ * longest word starting there is taken and the scan goes on after it; where no word starts, one character
+ * on. That is what the trie-shaped regex's findall returns (tests/test_filter_native.py compares them).
+ *
+ * Edges live in one open-addressing table keyed by (node, code point); a node is a word's end or not.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    PyObject_HEAD
+    uint64_t *keys; /* (node + 1) << 21 | code point; 0 = empty */
+    int32_t *child;
+    Py_ssize_t table_size; /* a power of two */
+    uint8_t *is_end;       /* per node */
+    Py_ssize_t n_nodes;
+    uint8_t *starts;       /* a bit per code point: does a word start with it (most positions stop here) */
+} Trie;
+
+static inline Py_ssize_t slot_of(const Trie *t, uint64_t key) {
+    return (Py_ssize_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) & (t->table_size - 1);
+}
+
+static inline int32_t step(const Trie *t, int32_t node, Py_UCS4 cp) {
+    uint64_t key = ((uint64_t)(node + 1) << 21) | cp;
+    for (Py_ssize_t at = slot_of(t, key);; at = (at + 1) & (t->table_size - 1)) {
+        if (t->keys[at] == key) return t->child[at];
+        if (!t->keys[at]) return -1;
+    }
+}
+
+static void trie_dealloc(Trie *t) {
+    free(t->keys);
+    free(t->child);
+    free(t->is_end);
+    free(t->starts);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static PyObject *trie_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *words;
+    static char *kwlist[] = {"words", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyList_Type, &words)) return NULL;
+    Py_ssize_t total = 1;
+    for (Py_ssize_t w = 0; w < PyList_GET_SIZE(words); w++) {
+        PyObject *word = PyList_GET_ITEM(words, w);
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "words must be str");
+            return NULL;
+        }
+        total += PyUnicode_GET_LENGTH(word);
+    }
+    Trie *t = (Trie *)type->tp_alloc(type, 0);
+    if (!t) return NULL;
+    t->table_size = 16;
+    while (t->table_size < 2 * total) t->table_size <<= 1;
+    t->keys = calloc((size_t)t->table_size, sizeof(uint64_t));
+    t->child = calloc((size_t)t->table_size, sizeof(int32_t));
+    t->is_end = calloc((size_t)total, 1);
+    t->starts = calloc(0x110000 / 8, 1);
+    if (!t->keys || !t->child || !t->is_end || !t->starts) {
+        Py_DECREF(t);
+        return PyErr_NoMemory();
+    }
+    t->n_nodes = 1;
+    for (Py_ssize_t w = 0; w < PyList_GET_SIZE(words); w++) {
+        PyObject *word = PyList_GET_ITEM(words, w);
+        int kind = PyUnicode_KIND(word);
+        const void *data = PyUnicode_DATA(word);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(word);
+        if (!len) continue; /* the empty word matches nothing, as in the regex */
+        int32_t node = 0;
+        Py_UCS4 first = PyUnicode_READ(kind, data, 0);
+        t->starts[first >> 3] |= (uint8_t)(1u << (first & 7));
+        for (Py_ssize_t i = 0; i < len; i++) {
+            Py_UCS4 cp = PyUnicode_READ(kind, data, i);
+            uint64_t key = ((uint64_t)(node + 1) << 21) | cp;
+            Py_ssize_t at = slot_of(t, key);
+            while (t->keys[at] && t->keys[at] != key) at = (at + 1) & (t->table_size - 1);
+            if (!t->keys[at]) {
+                t->keys[at] = key;
+                t->child[at] = (int32_t)t->n_nodes++;
+            }
+            node = t->child[at];
+        }
+        t->is_end[node] = 1;
+    }
+    return (PyObject *)t;
+}
+
+/* The end (exclusive) of the longest word starting at i, or -1. */
+static inline Py_ssize_t longest_at(const Trie *t, int kind, const void *data, Py_ssize_t len, Py_ssize_t i) {
+    Py_UCS4 first = PyUnicode_READ(kind, data, i);
+    if (!(t->starts[first >> 3] & (1u << (first & 7)))) return -1;
+    int32_t node = 0;
+    Py_ssize_t best = -1;
+    for (Py_ssize_t j = i; j < len; j++) {
+        node = step(t, node, PyUnicode_READ(kind, data, j));
+        if (node < 0) break;
+        if (t->is_end[node]) best = j + 1;
+    }
+    return best;
+}
+
+static PyObject *trie_findall(Trie *t, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "findall() needs a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    PyObject *hits = PyList_New(0);
+    for (Py_ssize_t i = 0; hits && i < len;) {
+        Py_ssize_t end = longest_at(t, kind, data, len, i);
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        PyObject *hit = PyUnicode_Substring(text, i, end);
+        if (!hit || PyList_Append(hits, hit) < 0) Py_CLEAR(hits);
+        Py_XDECREF(hit);
+        i = end;
+    }
+    return hits;
+}
+
+static PyObject *trie_search(Trie *t, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "search() needs a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < len; i++)
+        if (longest_at(t, kind, data, len, i) >= 0) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+static PyMethodDef trie_methods[] = {
+    {"findall", (PyCFunction)trie_findall, METH_O,
+     "findall(text) -> [word, ...]: the words found, leftmost-longest and without overlaps."},
+    {"search", (PyCFunction)trie_search, METH_O, "search(text) -> bool: does any word occur in text."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject TrieType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "corpus_tool.stages.filter._wordtrie.Trie",
+    .tp_basicsize = sizeof(Trie),
+    .tp_dealloc = (destructor)trie_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Trie(words): a word list matched leftmost-longest (findall, search).",
+    .tp_methods = trie_methods,
+    .tp_new = trie_new,
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_wordtrie", NULL, -1, NULL};
+
+PyMODINIT_FUNC PyInit__wordtrie(void) {
+    if (PyType_Ready(&TrieType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&TrieType);
+    if (PyModule_AddObject(m, "Trie", (PyObject *)&TrieType) < 0) {
+        Py_DECREF(&TrieType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
