@@ -311,3 +311,21 @@ def test_fast_jieba_loading_gives_jiebas_own_dictionary():
     assert fast.initialized and len(fast.FREQ) > 100_000
     assert fast.total == own.total and fast.FREQ == own.FREQ
     assert fast.lcut("我们在北京大学的图书馆里读书") == own.lcut("我们在北京大学的图书馆里读书")
+
+
+def test_list_or_table_test_equals_its_regex():
+    """The lines rule tests list items and table rows without a regex scan of each line: the same answer
+    as LIST_OR_TABLE.search, on generated lines and on lines of list markers, borders and tabs."""
+    import random
+
+    from filter_fixtures import documents
+
+    from corpus_tool.stages.filter.rules_lines import LIST_OR_TABLE, is_list_or_table
+
+    rng = random.Random(8)
+    lines = [s for d in documents(200, seed=3) for s in d.split("\n")]
+    alphabet = list("-*•·+◦▪●○■□◆◇→(（)）1.2、:：一二十aZ |│┃\t的。 ")
+    lines += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20000)]
+    answers = [LIST_OR_TABLE.search(s) is not None for s in lines]
+    assert [is_list_or_table(s) for s in lines] == answers
+    assert 1000 < sum(answers) < len(lines) - 1000

@@ -18,6 +18,16 @@ LIST_OR_TABLE = re.compile(
     r"^(?:[-*•·+◦▪●○■□◆◇→]|\(?\d+(?:\.\d+)*[.、)）:：]?|[（(]\d+[)）]|[一二三四五六七八九十]+[、.)）]|[a-zA-Z][.)])\s"
     r"|^(?:[-*•·◦▪●○■□◆◇→]|[（(]?[一二三四五六七八九十]+[、)）])"
     r"|[|│┃].*[|│┃]|\t")
+LIST_START = re.compile(
+    r"(?:[-*•·+◦▪●○■□◆◇→]|\(?\d+(?:\.\d+)*[.、)）:：]?|[（(]\d+[)）]|[一二三四五六七八九十]+[、.)）]|[a-zA-Z][.)])\s"
+    r"|(?:[-*•·◦▪●○■□◆◇→]|[（(]?[一二三四五六七八九十]+[、)）])")
+
+
+def is_list_or_table(line: str) -> bool:
+    """`LIST_OR_TABLE.search(line)` for a line without line breaks, without a regex scan of the line: a
+    list marker at its start, a tab, or two cell borders."""
+    return (LIST_START.match(line) is not None or "\t" in line
+            or line.count("|") + line.count("│") + line.count("┃") >= 2)
 
 
 @rule_kind("lines")
@@ -46,12 +56,12 @@ def lines_rule(
             return "no non-empty lines"
         failures: list[str] = []
         n = len(lines)
-        total = sum(len(line) for line in lines)
+        total = sum(map(len, lines))
         if signals is not None:
             signals["lines"] = n
         judged = lines  # the lines judged for end punctuation
         if skip_list_lines:  # unpunctuated list items and table rows are neutral
-            judged = [line for line in lines if line[-1] in SENTENCE_END or not LIST_OR_TABLE.search(line)]
+            judged = [line for line in lines if line[-1] in SENTENCE_END or not is_list_or_table(line)]
             if signals is not None:
                 signals["list_lines"] = n - len(judged)
         if min_end_punct_frac is not None and judged:
@@ -62,7 +72,7 @@ def lines_rule(
                     failures, signals, f"end_punct_frac {frac:.3f} < min {min_end_punct_frac}"):
                 return failures[0]
         if min_end_punct_char_frac is not None and judged:
-            frac = sum(len(line) for line in judged if line[-1] in SENTENCE_END) / sum(len(x) for x in judged)
+            frac = sum(len(line) for line in judged if line[-1] in SENTENCE_END) / sum(map(len, judged))
             if signals is not None:
                 signals["end_punct_char_frac"] = frac
             if frac < min_end_punct_char_frac and first_failure(
@@ -134,8 +144,7 @@ def boilerplate_lines_rule(
                 return sum(len(h) for h in hits) >= weak_min_coverage * max(visible, 1)
         return False
 
-    def edge_repeats(raw: list[str]) -> frozenset[str]:
-        stripped = [s for s in (line.strip() for line in raw) if s]
+    def edge_repeats(stripped: list[str]) -> frozenset[str]:
         k = min(edge_lines, len(stripped) // 2)  # head and tail never overlap, even on a short page
         if k <= 0:
             return frozenset()
@@ -143,11 +152,24 @@ def boilerplate_lines_rule(
         # only at the edges: a line that also repeats in between (a chorus, a loop) is content
         return frozenset(s for s in (head & tail) - middle if len(s) <= max_line_chars)
 
+    def may_hold_markers(doc: DocView) -> bool:
+        """False when no line can hold a marker: none occurs in the lowercased document. (A line's
+        lowercase is a piece of the document's, except around a capital sigma, whose lowercase depends
+        on its neighbours.)"""
+        if "Σ" in doc.text:
+            return True
+        low = doc.lower
+        return any(m is not None and m.search(low) for m in (strong_re, weak_re))
+
     def check(doc: DocView, signals: dict[str, Any] | None = None) -> str | Cleaned | None:
+        nav = edge_repeats(doc.lines)
+        if not nav and not may_hold_markers(doc):  # nothing to remove: skip the line by line pass
+            if signals is not None:
+                signals["removed_frac"], signals["lines_removed"] = 0.0, 0
+            return None
         raw = doc.text.split("\n")
         keep: list[str] = []
         removed = nonempty = 0
-        nav = edge_repeats(raw)
         repeated = 0  # menus repeated at the top and the bottom: cleaned, not counted as a navigation page
         for line in raw:
             s = line.strip()

@@ -263,16 +263,11 @@ def _decide(out: list[dict[str, float]], limits: list[tuple[str, int, float]], n
 
 
 def duplicate_lines(lines: list[str]) -> tuple[int, int, int]:
-    """(lines seen before, their characters, characters of all lines)."""
-    seen: set[str] = set()
-    dup_lines = dup_chars = 0
-    for line in lines:
-        if line in seen:
-            dup_lines += 1
-            dup_chars += len(line)
-        else:
-            seen.add(line)
-    return dup_lines, dup_chars, sum(len(line) for line in lines)
+    """(lines seen before, their characters, characters of all lines): every occurrence of a line but the
+    first is a duplicate, so both counts are those of all lines less those of the distinct ones."""
+    distinct = set(lines)
+    total = sum(map(len, lines))
+    return len(lines) - len(distinct), total - sum(map(len, distinct)), total
 
 
 @rule_kind("gopher_repetition")
