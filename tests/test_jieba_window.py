@@ -114,3 +114,14 @@ def test_ties_go_to_the_longer_word_as_in_jieba():
         route: dict = {}
         dt.calc(block, dt.get_DAG(block), route)
         assert jieba_window._jieba_route.route(block, freq, log(1)) == [route[i][1] for i in range(len(block))]
+
+
+def test_hmm_tokens_are_finalseg_cut(jw):
+    """The compiled Viterbi path gives finalseg.cut's tokens, characters missing from its tables (where
+    every score is MIN_FLOAT and ties decide) included."""
+    rng = random.Random(6)
+    alphabet = list("的目确在现于是非了解人民中国年月日我他说好也许鿐鿑鿒A1.%x ，")
+    runs = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    runs += [b for p in reference_paragraphs()[:200] for b in jieba.re_han_default.split(p) if b]
+    for r in runs:
+        assert jw.hmm_tokens(r) == list(jieba.finalseg.cut(r)), r

@@ -19,21 +19,30 @@ static int get_bits(PyObject *obj, Py_buffer *view) {
     return 0;
 }
 
+/* One loop per string kind (1, 2 or 4 bytes a character): no kind switch per character. */
+#define COUNT_LOOP(type)                                        \
+    do {                                                        \
+        const type *p = (const type *)data;                     \
+        for (Py_ssize_t i = 0; i < len; i++) {                  \
+            uint8_t c = table[p[i]];                            \
+            vis += !(c & SPACE);                                \
+            han += (c & (SPACE | HAN)) == HAN;                  \
+            punct += (c & (SPACE | PUNCT)) == PUNCT;            \
+        }                                                       \
+    } while (0)
+
 static PyObject *counts(PyObject *self, PyObject *args) {
     PyObject *text, *bits_obj;
     if (!PyArg_ParseTuple(args, "UO", &text, &bits_obj)) return NULL;
     Py_buffer bits;
     if (get_bits(bits_obj, &bits) < 0) return NULL;
     const uint8_t *table = bits.buf;
-    int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t len = PyUnicode_GET_LENGTH(text), vis = 0, han = 0, punct = 0;
-    for (Py_ssize_t i = 0; i < len; i++) {
-        uint8_t c = table[PyUnicode_READ(kind, data, i)];
-        if (c & SPACE) continue;
-        vis++;
-        han += (c & HAN) != 0;
-        punct += (c & PUNCT) != 0;
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: COUNT_LOOP(Py_UCS1); break;
+    case PyUnicode_2BYTE_KIND: COUNT_LOOP(Py_UCS2); break;
+    default: COUNT_LOOP(Py_UCS4); break;
     }
     PyBuffer_Release(&bits);
     return Py_BuildValue("nnn", vis, han, punct);

@@ -1,8 +1,10 @@
-/* jieba's best route through one block of text: `Tokenizer.get_DAG` then `Tokenizer.calc`, compiled, for
- * jieba_window.JiebaWindow. Same dictionary (jieba's FREQ dict, looked up with the same substrings), same
- * arithmetic in the same order ((log(freq or 1) - logtotal) + route[x + 1], C's log being the one
- * math.log calls), same tie rule as Python's max over (value, x) tuples (the larger x wins a tie). So the
- * route is jieba's own; tests/test_jieba_window.py checks it against jieba on real and generated text.
+/* jieba's segmentation of one block of text, compiled, for jieba_window.JiebaWindow: the dictionary's best
+ * route (`Tokenizer.get_DAG` then `Tokenizer.calc`) and the HMM's best states for a run of single
+ * characters (`finalseg.viterbi`). The route uses the same dictionary (jieba's FREQ dict, looked up with
+ * the same substrings), the same arithmetic in the same order ((log(freq or 1) - logtotal) + route[x + 1],
+ * C's log being the one math.log calls) and the same tie rule as Python's max over (value, x) tuples (the
+ * larger x wins a tie). So both are jieba's own answers; tests/test_jieba_window.py checks them against
+ * jieba on real and generated text.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -127,7 +129,88 @@ done:
     return out;
 }
 
+/* jieba.finalseg.viterbi(block, 'BMES', start_p, trans_p, emit_p)[1] as a str of state letters. States are
+ * indexed B, M, E, S; `start` and `trans` (4 and 16 floats, row = from) are jieba's tables with
+ * MIN_FLOAT where a transition is missing, `emit` the four emission dicts. Each step adds in jieba's
+ * order ((V[t - 1][y0] + trans) + emit) and breaks ties as max over (value, state letter) does. */
+#define MIN_FLOAT (-3.14e100)
+static const char LETTER[4] = {'B', 'M', 'E', 'S'};
+static const int PREV[4][2] = {{2, 3}, {1, 0}, {0, 1}, {3, 2}}; /* PrevStatus: B 'ES', M 'MB', E 'BM', S 'SE' */
+
+static int emissions(PyObject *emit, PyObject *ch, double out[4]) {
+    for (int y = 0; y < 4; y++) {
+        PyObject *v = PyDict_GetItemWithError(PyTuple_GET_ITEM(emit, y), ch);
+        if (!v && PyErr_Occurred()) return -1;
+        out[y] = v ? PyFloat_AsDouble(v) : MIN_FLOAT;
+        if (out[y] == -1.0 && PyErr_Occurred()) return -1;
+    }
+    return 0;
+}
+
+static PyObject *hmm_states(PyObject *self, PyObject *args) {
+    PyObject *s, *start_obj, *trans_obj, *emit;
+    if (!PyArg_ParseTuple(args, "UO!O!O!", &s, &PyTuple_Type, &start_obj, &PyTuple_Type, &trans_obj,
+                          &PyTuple_Type, &emit))
+        return NULL;
+    if (PyTuple_GET_SIZE(start_obj) != 4 || PyTuple_GET_SIZE(trans_obj) != 16 || PyTuple_GET_SIZE(emit) != 4) {
+        PyErr_SetString(PyExc_ValueError, "need 4 start, 16 transition values and 4 emission dicts");
+        return NULL;
+    }
+    for (int y = 0; y < 4; y++)
+        if (!PyDict_Check(PyTuple_GET_ITEM(emit, y))) {
+            PyErr_SetString(PyExc_TypeError, "emission tables must be dicts");
+            return NULL;
+        }
+    double start[4], trans[4][4];
+    for (int y = 0; y < 4; y++) start[y] = PyFloat_AsDouble(PyTuple_GET_ITEM(start_obj, y));
+    for (int k = 0; k < 16; k++) trans[k / 4][k % 4] = PyFloat_AsDouble(PyTuple_GET_ITEM(trans_obj, k));
+    if (PyErr_Occurred()) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    if (n == 0) return PyUnicode_FromString("");
+    unsigned char *back = malloc((size_t)n * 4);
+    char *letters = malloc((size_t)n + 1);
+    PyObject *out = NULL;
+    double v[4], w[4], em[4];
+    if (!back || !letters) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *ch = PyUnicode_Substring(s, t, t + 1);
+        if (!ch) goto done;
+        int bad = emissions(emit, ch, em);
+        Py_DECREF(ch);
+        if (bad) goto done;
+        if (t == 0) {
+            for (int y = 0; y < 4; y++) v[y] = start[y] + em[y];
+            continue;
+        }
+        for (int y = 0; y < 4; y++) {
+            int a = PREV[y][0], b = PREV[y][1];
+            double va = (v[a] + trans[a][y]) + em[y], vb = (v[b] + trans[b][y]) + em[y];
+            int take_b = vb > va || (vb == va && LETTER[b] > LETTER[a]);
+            w[y] = take_b ? vb : va;
+            back[t * 4 + y] = (unsigned char)(take_b ? b : a);
+        }
+        for (int y = 0; y < 4; y++) v[y] = w[y];
+    }
+    int state = v[3] >= v[2] ? 3 : 2; /* max over (V, y) for y in 'ES': S wins a tie */
+    letters[n] = 0;
+    for (Py_ssize_t t = n - 1; t >= 0; t--) {
+        letters[t] = LETTER[state];
+        if (t) state = back[t * 4 + state];
+    }
+    out = PyUnicode_FromStringAndSize(letters, n);
+done:
+    free(back);
+    free(letters);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"hmm_states", hmm_states, METH_VARARGS,
+     "hmm_states(block, start, trans, emit) -> 'BMES...'\n\n"
+     "The state of each character on jieba.finalseg's best HMM path (viterbi(...)[1]), as letters."},
     {"route", route, METH_VARARGS,
      "route(block, freq, logtotal) -> [end, ...]\n\n"
      "For each position of `block`, the last position of the word that jieba's best route (get_DAG, calc with\n"

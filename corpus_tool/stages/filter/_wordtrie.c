@@ -92,10 +92,8 @@ static PyObject *trie_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     return (PyObject *)t;
 }
 
-/* The end (exclusive) of the longest word starting at i, or -1. */
+/* The end (exclusive) of the longest word starting at i, or -1 (i's character starts a word). */
 static inline Py_ssize_t longest_at(const Trie *t, int kind, const void *data, Py_ssize_t len, Py_ssize_t i) {
-    Py_UCS4 first = PyUnicode_READ(kind, data, i);
-    if (!(t->starts[first >> 3] & (1u << (first & 7)))) return -1;
     int32_t node = 0;
     Py_ssize_t best = -1;
     for (Py_ssize_t j = i; j < len; j++) {
@@ -104,6 +102,22 @@ static inline Py_ssize_t longest_at(const Trie *t, int kind, const void *data, P
         if (t->is_end[node]) best = j + 1;
     }
     return best;
+}
+
+/* The next position at or after i whose character starts a word, or len: one loop per string kind. */
+#define SKIP_LOOP(type)                                                         \
+    do {                                                                        \
+        const type *p = (const type *)data;                                     \
+        while (i < len && !(t->starts[p[i] >> 3] & (1u << (p[i] & 7)))) i++;    \
+    } while (0)
+
+static inline Py_ssize_t next_start(const Trie *t, int kind, const void *data, Py_ssize_t len, Py_ssize_t i) {
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: SKIP_LOOP(Py_UCS1); break;
+    case PyUnicode_2BYTE_KIND: SKIP_LOOP(Py_UCS2); break;
+    default: SKIP_LOOP(Py_UCS4); break;
+    }
+    return i;
 }
 
 static PyObject *trie_findall(Trie *t, PyObject *text) {
@@ -115,16 +129,16 @@ static PyObject *trie_findall(Trie *t, PyObject *text) {
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
     PyObject *hits = PyList_New(0);
-    for (Py_ssize_t i = 0; hits && i < len;) {
+    for (Py_ssize_t i = next_start(t, kind, data, len, 0); hits && i < len;) {
         Py_ssize_t end = longest_at(t, kind, data, len, i);
         if (end < 0) {
-            i++;
+            i = next_start(t, kind, data, len, i + 1);
             continue;
         }
         PyObject *hit = PyUnicode_Substring(text, i, end);
         if (!hit || PyList_Append(hits, hit) < 0) Py_CLEAR(hits);
         Py_XDECREF(hit);
-        i = end;
+        i = next_start(t, kind, data, len, end);
     }
     return hits;
 }
@@ -137,7 +151,7 @@ static PyObject *trie_search(Trie *t, PyObject *text) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
-    for (Py_ssize_t i = 0; i < len; i++)
+    for (Py_ssize_t i = next_start(t, kind, data, len, 0); i < len; i = next_start(t, kind, data, len, i + 1))
         if (longest_at(t, kind, data, len, i) >= 0) Py_RETURN_TRUE;
     Py_RETURN_FALSE;
 }

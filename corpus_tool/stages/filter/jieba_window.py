@@ -4,8 +4,8 @@ The stop-word rule asks this about 4 times per document. `jieba.cut` answers it 
 window: its regex split into blocks, the dictionary DAG and best route of each block (`get_DAG`, `calc`),
 and the HMM (`finalseg.cut`) on every run of single characters that is not itself a dictionary word.
 `JiebaWindow.token_at` computes only what decides the one place: the route of the block that holds it
-(compiled in `_jieba_route.c` where it is built, jieba's own `get_DAG` and `calc` otherwise) and the HMM on
-the run of single characters that holds it, if any. Its answer is the one jieba.cut gives
+and the HMM on the run of single characters that holds it, if any (both compiled in `_jieba_route.c` where
+it is built; jieba's own `get_DAG`, `calc` and `finalseg.cut` otherwise). Its answer is the one jieba.cut gives
 (tests/test_jieba_window.py compares them on generated and real windows).
 """
 
@@ -30,7 +30,35 @@ class JiebaWindow:
         self.logtotal = log(self.dt.total)
         self.re_han = jieba.re_han_default
         self.re_skip = jieba.re_skip_default
-        self.hmm_cut = jieba.finalseg.cut
+        self.finalseg = jieba.finalseg
+        fs = jieba.finalseg
+        self.hmm_start = tuple(fs.start_P[y] for y in "BMES")
+        self.hmm_trans = tuple(fs.trans_P[a].get(b, fs.MIN_FLOAT) for a in "BMES" for b in "BMES")
+        self.hmm_emit = tuple(fs.emit_P[y] for y in "BMES")
+
+    def hmm_tokens(self, run: str) -> list[str]:
+        """`list(jieba.finalseg.cut(run))`, with the Viterbi path compiled where it is built."""
+        fs = self.finalseg
+        if _jieba_route is None or fs.Force_Split_Words:
+            return list(fs.cut(run))
+        out: list[str] = []
+        for blk in fs.re_han.split(run):
+            if not fs.re_han.match(blk):
+                out += [x for x in fs.re_skip.split(blk) if x]
+                continue
+            begin = nexti = 0  # finalseg's __cut, on the compiled states
+            for i, state in enumerate(_jieba_route.hmm_states(blk, self.hmm_start, self.hmm_trans, self.hmm_emit)):
+                if state == "B":
+                    begin = i
+                elif state == "E":
+                    out.append(blk[begin:i + 1])
+                    nexti = i + 1
+                elif state == "S":
+                    out.append(blk[i])
+                    nexti = i + 1
+            if nexti < len(blk):
+                out.append(blk[nexti:])
+        return out
 
     def route_ends(self, block: str) -> list[int]:
         """For each position of a block, where the best route's word starting there ends (inclusive)."""
@@ -79,7 +107,7 @@ class JiebaWindow:
             return buf == word
         if self.freq.get(buf):
             return len(word) == 1 and s[q] == word
-        return any(tok == word and pos == q for tok, pos in _positions(self.hmm_cut(buf), run))
+        return any(tok == word and pos == q for tok, pos in _positions(self.hmm_tokens(buf), run))
 
 
 def _positions(tokens: Any, pos: int) -> Any:
