@@ -133,3 +133,31 @@ def test_the_compiled_trie_finds_what_the_regex_finds():
             assert m.search(low) == (m.regex.search(low) is not None)
             n_hits += len(hits)
     assert n_hits > 1000
+
+
+def test_native_letterless_lines_equal_the_regex(monkeypatch):
+    """Blank, short and letterless lines as the regex [^\\W\\d_] and str.strip define them: digits of
+    other scripts, ①, _, Unicode spaces and a long letterless line included."""
+    from corpus_tool.stages.filter import rules_lines
+
+    rng = random.Random(12)
+    pieces = ["2024-01-01", "|", " ", "\u3000", "\u2003", "①", "_", "٣", "ⅷ", "a", "中", "。", "\t", "410", "\r",
+              "😀", "\u200b", "—", "x1"]
+    texts = documents(100, seed=19)
+    texts += ["\n".join("".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(30))
+              for _ in range(300)]
+    texts += ["", "\n", "1" * 41, "1" * 40, "  12  \n\n", "\n\n12"]
+    rule = rules_lines.letterless_lines_rule(max_line_chars=40)
+
+    def verdicts():
+        out = []
+        for t in texts:
+            sig: dict = {}
+            v = rule(flt.DocView(t), sig)
+            out.append((None if v is None else (v.text, v.lines_removed), sig))
+        return out
+
+    native = verdicts()
+    monkeypatch.setattr(rules_lines, "_charstats", None)
+    assert verdicts() == native
+    assert sum(1 for v, _ in native if v) > 200

@@ -86,7 +86,42 @@ static PyObject *runs(PyObject *self, PyObject *args) {
     return Py_BuildValue("nN", longest, long_runs);
 }
 
+/* Does a character match the regex class [^\W\d_] (a letter of any script): \w less digits and '_'. */
+static inline int is_letter(Py_UCS4 ch) { return Py_UNICODE_ISALNUM(ch) && !Py_UNICODE_ISDECIMAL(ch); }
+
+static PyObject *letterless_lines(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_ssize_t max_chars;
+    if (!PyArg_ParseTuple(args, "Un", &text, &max_chars)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), line = 0;
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t start = 0; out && start <= len; line++) {
+        Py_ssize_t end = start;
+        while (end < len && PyUnicode_READ(kind, data, end) != '\n') end++;
+        Py_ssize_t first = start, last = end - 1; /* the stripped line */
+        while (first < end && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, first))) first++;
+        while (last >= first && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, last))) last--;
+        if (first < end && last - first + 1 <= max_chars) {
+            int letter = 0;
+            for (Py_ssize_t i = first; i <= last && !letter; i++) letter = is_letter(PyUnicode_READ(kind, data, i));
+            if (!letter) {
+                PyObject *k = PyLong_FromSsize_t(line);
+                if (!k || PyList_Append(out, k) < 0) Py_CLEAR(out);
+                Py_XDECREF(k);
+            }
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"letterless_lines", letterless_lines, METH_VARARGS,
+     "letterless_lines(text, max_chars) -> [line number, ...]\n\n"
+     "The lines of text.split('\\n') that are not blank, at most max_chars long once stripped, and hold no\n"
+     "letter (regex [^\\W\\d_]) of any script."},
     {"counts", counts, METH_VARARGS,
      "counts(text, bits) -> (visible, han, punct): characters that are not whitespace, Han, punctuation or\n"
      "symbol, by the filter's class table `bits` (one uint8 per code point)."},

@@ -100,7 +100,7 @@ class DocView:
     @cached_property
     def lines(self) -> list[str]:
         """Non-empty lines, stripped."""
-        return [s for s in (line.strip() for line in self.text.split("\n")) if s]
+        return list(filter(None, map(str.strip, self.text.split("\n"))))
 
     @cached_property
     def lower(self) -> str:

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from corpus_tool.errors import UsageError
-from corpus_tool.stages.filter.docview import Cleaned, DocView
+from corpus_tool.stages.filter.docview import Cleaned, DocView, _charstats
 from corpus_tool.stages.filter.registry import Checker, first_failure, rule_kind
 from corpus_tool.stages.filter.wordlists import WordMatcher, read_word_list
 
@@ -203,9 +203,16 @@ def letterless_lines_rule(max_line_chars: int = 40) -> Checker:
     bare dates and times. They carry no language and make real articles look repetitive."""
 
     def check(doc: DocView, signals: dict[str, Any] | None = None) -> Cleaned | None:
+        if _charstats is not None:
+            gone = _charstats.letterless_lines(doc.text, max_line_chars)
+            if not gone:
+                return _cleaned([], [], 0, signals)
+            raw = doc.text.split("\n")
+            drop = set(gone)
+            return _cleaned(raw, [line for k, line in enumerate(raw) if k not in drop], len(gone), signals)
         raw = doc.text.split("\n")
         keep = [line for line in raw
-                if not (line.strip() and len(line.strip()) <= max_line_chars and not _LETTER.search(line))]
+                if not ((s := line.strip()) and len(s) <= max_line_chars and not _LETTER.search(line))]
         return _cleaned(raw, keep, len(raw) - len(keep), signals)
 
     return check
