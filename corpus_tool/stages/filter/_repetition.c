@@ -22,8 +22,8 @@ enum { SPACE = 1, HAN = 2, PUNCT = 4, ALNUM = 8 };
 
 typedef struct {
     uint64_t key;
-    int64_t count; /* 0: empty */
-    int64_t first; /* the smallest position of the group (positions arrive in ascending order) */
+    int32_t count; /* 0: empty */
+    int32_t first; /* the smallest position of the group (positions arrive in ascending order) */
 } Slot;
 
 typedef struct {
@@ -34,6 +34,7 @@ typedef struct {
     int64_t *pos;      /* this n's positions */
     uint64_t *hash;    /* this n's gram hashes */
     int64_t *slot_of;  /* this n's slot per position */
+    int64_t *groups;   /* this n's slots that hold a repeated gram */
     Slot *slots;
     Py_ssize_t cap, slot_cap;
 } Scratch;
@@ -46,7 +47,7 @@ static int grow(Scratch *s, Py_ssize_t units) {
     if (!(p = realloc(s->field, (size_t)cap * sizeof(type)))) return -1; \
     s->field = (type *)p;
     GROW(base, uint64_t) GROW(uoff, int64_t) GROW(npunct, int64_t) GROW(cand, int64_t)
-    GROW(pos, int64_t) GROW(hash, uint64_t) GROW(slot_of, int64_t)
+    GROW(pos, int64_t) GROW(hash, uint64_t) GROW(slot_of, int64_t) GROW(groups, int64_t)
 #undef GROW
     s->cap = cap;
     return 0;
@@ -54,7 +55,7 @@ static int grow(Scratch *s, Py_ssize_t units) {
 
 static void release(Scratch *s) {
     free(s->base); free(s->uoff); free(s->npunct); free(s->cand); free(s->pos); free(s->hash);
-    free(s->slot_of); free(s->slots);
+    free(s->slot_of); free(s->groups); free(s->slots);
 }
 
 typedef struct {
@@ -165,9 +166,9 @@ static int document(PyObject *text, const uint8_t *bits, const uint64_t *pos_mul
             Slot *sl = &s->slots[at];
             if (!sl->count) {
                 sl->key = h;
-                sl->first = s->pos[j];
+                sl->first = (int32_t)s->pos[j];
             } else if (sl->count == 1) {
-                repeated++;
+                s->groups[repeated++] = at;
             }
             sl->count++;
             s->hash[j] = h;
@@ -176,16 +177,15 @@ static int document(PyObject *text, const uint8_t *bits, const uint64_t *pos_mul
         if (!repeated) break;
         if (sp->top[k]) {
             const Slot *best = NULL;
-            for (Py_ssize_t a = 0; a < size; a++) {
-                const Slot *sl = &s->slots[a];
-                if (sl->count < 2) continue;
+            for (Py_ssize_t g = 0; g < repeated; g++) {
+                const Slot *sl = &s->slots[s->groups[g]];
                 if (sp->skip_punct && s->npunct[sl->first + n] - s->npunct[sl->first] >= n) continue;
                 if (!best || sl->count > best->count || (sl->count == best->count && sl->key < best->key))
                     best = sl;
             }
             if (best)
-                row[sp->top_col[k]] = (double)(best->count * (s->uoff[best->first + n] - s->uoff[best->first])) /
-                                      (double)nvis;
+                row[sp->top_col[k]] =
+                    (double)((int64_t)best->count * (s->uoff[best->first + n] - s->uoff[best->first])) / (double)nvis;
         }
         int64_t covered = 0, prev_end = 0;
         Py_ssize_t next = 0;
@@ -287,6 +287,11 @@ static PyObject *repetition(PyObject *self, PyObject *args) {
         PyObject *text = PyList_GET_ITEM(texts, d);
         if (!PyUnicode_Check(text)) {
             PyErr_SetString(PyExc_TypeError, "texts must be str");
+            Py_CLEAR(out);
+            break;
+        }
+        if (PyUnicode_GET_LENGTH(text) >= INT32_MAX) {
+            PyErr_SetString(PyExc_ValueError, "a text of 2**31 characters or more");
             Py_CLEAR(out);
             break;
         }

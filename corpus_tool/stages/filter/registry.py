@@ -42,6 +42,10 @@ class Rule:
     skip_kinds: frozenset[str] = field(default_factory=frozenset)  # document kinds the rule leaves alone
     only_kinds: frozenset[str] | None = None  # when set, the only document kinds the rule judges
 
+    @property
+    def judges_every_kind(self) -> bool:
+        return not self.skip_kinds and self.only_kinds is None
+
     def applies_to(self, kind: str | None) -> bool:
         if kind in self.skip_kinds:
             return False

@@ -51,7 +51,7 @@ def judge_batch(rules: list[Rule], texts: list[str], counters: Counter | None = 
     reasons: list[str | None] = [None] * len(texts)
     alive = list(range(len(texts)))
     for rule in rules:
-        todo = [i for i in alive if rule.applies_to(kinds[i])]
+        todo = alive if rule.judges_every_kind else [i for i in alive if rule.applies_to(kinds[i])]
         if not todo:
             continue
         sigs: list[dict[str, Any]] | None = [{} for _ in todo] if annotate else None
@@ -61,12 +61,13 @@ def judge_batch(rules: list[Rule], texts: list[str], counters: Counter | None = 
         else:
             outs = [rule.check(docs[i], None if sigs is None else sigs[j]) for j, i in enumerate(todo)]
         rejected: set[int] = set()
-        for j, i in enumerate(todo):
-            out = outs[j]
-            if sigs is not None:
+        if sigs is not None:
+            for j, i in enumerate(todo):
                 signals[i][rule.name] = sigs[j]
+        for j, out in enumerate(outs):
             if out is None:
                 continue
+            i = todo[j]
             if isinstance(out, Cleaned):
                 cleaned[i].append(rule.name)
                 if counters is not None:
