@@ -125,3 +125,24 @@ def test_hmm_tokens_are_finalseg_cut(jw):
     runs += [b for p in reference_paragraphs()[:200] for b in jieba.re_han_default.split(p) if b]
     for r in runs:
         assert jw.hmm_tokens(r) == list(jieba.finalseg.cut(r)), r
+
+
+def test_the_route_memo_follows_a_changed_dictionary(jw):
+    """The compiled route remembers FREQ's answers; jieba.add_word (a new total) must start it afresh."""
+    block = "我们去目的地看看"
+    before = jw.route_ends(block)
+    assert before == jieba_route(block) and jw.memo
+    dt, word = jieba.dt, "去目"
+    saved_total, had = dt.total, word in dt.FREQ
+    saved = dt.FREQ.get(word)
+    try:
+        jieba.add_word(word, freq=10**9)
+        after = jw.route_ends(block)
+        assert after == jieba_route(block) != before
+    finally:
+        dt.total = saved_total
+        if had:
+            dt.FREQ[word] = saved
+        else:
+            del dt.FREQ[word]
+    assert jw.route_ends(block) == before

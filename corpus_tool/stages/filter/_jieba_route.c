@@ -11,24 +11,41 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* FREQ.get(s[k:i + 1]): a new reference or NULL (absent); -1 in *err on a Python error. */
-static PyObject *lookup(PyObject *freq, PyObject *s, Py_ssize_t k, Py_ssize_t i, int *err) {
+#define MEMO_MAX 200000 /* fragments remembered per memo dict */
+
+/* FREQ.get(s[k:i + 1]): a new reference or NULL (absent); -1 in *err on a Python error. `memo` (a dict, or
+ * NULL) remembers the answers for fragments seen before (None for absent): jieba's FREQ holds half a
+ * million words, so most of its lookups miss the CPU caches, while the fragments of real text repeat. */
+static PyObject *lookup(PyObject *freq, PyObject *memo, PyObject *s, Py_ssize_t k, Py_ssize_t i, int *err) {
     PyObject *frag = PyUnicode_Substring(s, k, i + 1);
     if (!frag) {
         *err = -1;
         return NULL;
     }
-    PyObject *v = PyDict_GetItemWithError(freq, frag);
+    PyObject *v = memo ? PyDict_GetItemWithError(memo, frag) : NULL;
+    if (v) {
+        Py_DECREF(frag);
+        if (v == Py_None) return NULL;
+        Py_INCREF(v);
+        return v;
+    }
+    if (PyErr_Occurred()) goto fail;
+    v = PyDict_GetItemWithError(freq, frag);
+    if (!v && PyErr_Occurred()) goto fail;
+    if (memo && PyDict_GET_SIZE(memo) < MEMO_MAX && PyDict_SetItem(memo, frag, v ? v : Py_None) < 0) goto fail;
     Py_DECREF(frag);
-    if (!v && PyErr_Occurred()) *err = -1;
     Py_XINCREF(v);
     return v;
+fail:
+    Py_DECREF(frag);
+    *err = -1;
+    return NULL;
 }
 
 static PyObject *route(PyObject *self, PyObject *args) {
-    PyObject *s, *freq;
+    PyObject *s, *freq, *memo = NULL;
     double logtotal;
-    if (!PyArg_ParseTuple(args, "UO!d", &s, &PyDict_Type, &freq, &logtotal)) return NULL;
+    if (!PyArg_ParseTuple(args, "UO!d|O!", &s, &PyDict_Type, &freq, &logtotal, &PyDict_Type, &memo)) return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     /* dag[k]: the ends i (ascending) of the dictionary words s[k:i + 1]; weight[k][j]: log(freq) of each */
     Py_ssize_t *dag_start = malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
@@ -46,7 +63,7 @@ static PyObject *route(PyObject *self, PyObject *args) {
     for (Py_ssize_t k = 0; k < n; k++) {
         dag_start[k] = used;
         for (Py_ssize_t i = k; i < n; i++) {
-            PyObject *v = lookup(freq, s, k, i, &err);
+            PyObject *v = lookup(freq, memo, s, k, i, &err);
             if (err) goto done;
             if (!v) break; /* not even a prefix of a word: the DAG stops here */
             int truthy = PyObject_IsTrue(v);
@@ -82,7 +99,7 @@ static PyObject *route(PyObject *self, PyObject *args) {
                     goto done;
                 }
             }
-            PyObject *v = lookup(freq, s, k, k, &err);
+            PyObject *v = lookup(freq, memo, s, k, k, &err);
             if (err) goto done;
             double f = 1.0;
             if (v) {
@@ -212,9 +229,10 @@ static PyMethodDef methods[] = {
      "hmm_states(block, start, trans, emit) -> 'BMES...'\n\n"
      "The state of each character on jieba.finalseg's best HMM path (viterbi(...)[1]), as letters."},
     {"route", route, METH_VARARGS,
-     "route(block, freq, logtotal) -> [end, ...]\n\n"
+     "route(block, freq, logtotal, memo=None) -> [end, ...]\n\n"
      "For each position of `block`, the last position of the word that jieba's best route (get_DAG, calc with\n"
-     "dictionary `freq` and log(total) `logtotal`) takes there: route[k][1] of Tokenizer.calc."},
+     "dictionary `freq` and log(total) `logtotal`) takes there: route[k][1] of Tokenizer.calc. `memo`, a dict,\n"
+     "remembers freq's answers (None: absent) for the next calls; it must be emptied if freq changes."},
     {NULL, NULL, 0, NULL},
 };
 

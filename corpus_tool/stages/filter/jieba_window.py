@@ -28,6 +28,8 @@ class JiebaWindow:
         self.dt = jieba.dt
         self.freq = self.dt.FREQ
         self.logtotal = log(self.dt.total)
+        self.memo: dict[str, Any] = {}  # the compiled route's memory of FREQ lookups
+        self._seen = (self.dt.total, len(self.freq))
         self.re_han = jieba.re_han_default
         self.re_skip = jieba.re_skip_default
         self.finalseg = jieba.finalseg
@@ -63,7 +65,10 @@ class JiebaWindow:
     def route_ends(self, block: str) -> list[int]:
         """For each position of a block, where the best route's word starting there ends (inclusive)."""
         if _jieba_route is not None:
-            return _jieba_route.route(block, self.freq, self.logtotal)
+            if (self.dt.total, len(self.freq)) != self._seen:  # jieba.add_word and the like: start afresh
+                self.logtotal, self._seen = log(self.dt.total), (self.dt.total, len(self.freq))
+                self.memo.clear()
+            return _jieba_route.route(block, self.freq, self.logtotal, self.memo)
         route: dict[int, tuple[float, int]] = {}
         self.dt.calc(block, self.dt.get_DAG(block), route)
         return [route[i][1] for i in range(len(block))]
