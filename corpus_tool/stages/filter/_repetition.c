@@ -17,13 +17,15 @@
 
 #define P_MULT 0x9E3779B97F4A7C15ULL
 #define SLOT_MIX 0x9E3779B97F4A7C15ULL
+#define BUCKET_MIX 0xD6E8FEB86659FD93ULL
 enum { SPACE = 1, HAN = 2, PUNCT = 4, ALNUM = 8 };
 #define MAX_NS 64
 
 typedef struct {
     uint64_t key;
     int32_t count; /* 0: empty */
-    int32_t first; /* the smallest position of the group (positions arrive in ascending order) */
+    int32_t last;  /* the index (into pos) of its latest member; link[] chains the earlier ones, the first
+                      (smallest position: positions arrive in ascending order) ends the chain */
 } Slot;
 
 typedef struct {
@@ -33,10 +35,12 @@ typedef struct {
     int64_t *cand;     /* candidate positions, ascending */
     int64_t *pos;      /* this n's positions */
     uint64_t *hash;    /* this n's gram hashes */
-    int64_t *slot_of;  /* this n's slot per position */
+    int32_t *link;     /* this n's previous member (index into pos) of the same gram, or -1 */
+    int64_t *members;  /* 2 * position + (is a repeat that counts), of every member of a repeated group */
     int64_t *groups;   /* this n's slots that hold a repeated gram */
     Slot *slots;
-    Py_ssize_t cap, slot_cap;
+    uint8_t *buckets;  /* the prefilter's counts (0, 1, 2 = twice or more) */
+    Py_ssize_t cap, slot_cap, bucket_cap;
 } Scratch;
 
 static int grow(Scratch *s, Py_ssize_t units) {
@@ -47,15 +51,15 @@ static int grow(Scratch *s, Py_ssize_t units) {
     if (!(p = realloc(s->field, (size_t)cap * sizeof(type)))) return -1; \
     s->field = (type *)p;
     GROW(base, uint64_t) GROW(uoff, int64_t) GROW(npunct, int64_t) GROW(cand, int64_t)
-    GROW(pos, int64_t) GROW(hash, uint64_t) GROW(slot_of, int64_t) GROW(groups, int64_t)
+    GROW(pos, int64_t) GROW(hash, uint64_t) GROW(link, int32_t) GROW(members, int64_t) GROW(groups, int64_t)
 #undef GROW
     s->cap = cap;
     return 0;
 }
 
 static void release(Scratch *s) {
-    free(s->base); free(s->uoff); free(s->npunct); free(s->cand); free(s->pos); free(s->hash);
-    free(s->slot_of); free(s->groups); free(s->slots);
+    free(s->base); free(s->uoff); free(s->npunct); free(s->cand); free(s->pos); free(s->hash); free(s->link); free(s->buckets);
+    free(s->members); free(s->groups); free(s->slots);
 }
 
 typedef struct {
@@ -121,6 +125,11 @@ static Py_ssize_t build_units(PyObject *text, const uint8_t *bits, const uint64_
     return m;
 }
 
+static int compare_int64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Is the first failing check of this document known before n is computed? */
 static int decided(const Spec *sp, const double *row, int64_t n) {
     for (int k = 0; k < sp->n_limits; k++) {
@@ -145,6 +154,37 @@ static int document(PyObject *text, const uint8_t *bits, const uint64_t *pos_mul
         for (Py_ssize_t c = 0; c < n_cand; c++)
             if (s->cand[c] + n <= m) s->pos[K++] = s->cand[c];
         if (K < 2) break;
+        for (Py_ssize_t j = 0; j < K; j++) {
+            const uint64_t *b = s->base + s->pos[j];
+            uint64_t h = 0;
+            for (int64_t q = 0; q < n; q++) h = h * P_MULT + b[q];
+            s->hash[j] = h;
+        }
+        if (K > 64) { /* a gram alone in its bucket of a small count table cannot repeat: drop it before the
+                         hash table (most grams of real text are unique, and the counts stay in cache) */
+            Py_ssize_t nb = 64;
+            int bshift = 58;
+            while (nb < 4 * K) nb <<= 1, bshift--;
+            if (nb > s->bucket_cap) {
+                uint8_t *p = realloc(s->buckets, (size_t)nb);
+                if (!p) return -1;
+                s->buckets = p;
+                s->bucket_cap = nb;
+            }
+            memset(s->buckets, 0, (size_t)nb);
+            for (Py_ssize_t j = 0; j < K; j++) {
+                uint8_t *c = &s->buckets[(s->hash[j] * BUCKET_MIX) >> bshift];
+                if (*c < 2) (*c)++;
+            }
+            Py_ssize_t kept = 0;
+            for (Py_ssize_t j = 0; j < K; j++) {
+                if (s->buckets[(s->hash[j] * BUCKET_MIX) >> bshift] < 2) continue;
+                s->pos[kept] = s->pos[j];
+                s->hash[kept++] = s->hash[j];
+            }
+            K = kept;
+            if (K < 2) break;
+        }
         Py_ssize_t size = 4;
         while (size < 2 * K) size <<= 1;
         if (size > s->slot_cap) {
@@ -158,44 +198,54 @@ static int document(PyObject *text, const uint8_t *bits, const uint64_t *pos_mul
         for (Py_ssize_t v = size; v > 1; v >>= 1) shift--;
         Py_ssize_t repeated = 0;
         for (Py_ssize_t j = 0; j < K; j++) {
-            const uint64_t *b = s->base + s->pos[j];
-            uint64_t h = 0;
-            for (int64_t q = 0; q < n; q++) h = h * P_MULT + b[q];
+            uint64_t h = s->hash[j];
             Py_ssize_t at = (Py_ssize_t)((h * SLOT_MIX) >> shift);
             while (s->slots[at].count && s->slots[at].key != h) at = (at + 1) & (size - 1);
             Slot *sl = &s->slots[at];
             if (!sl->count) {
                 sl->key = h;
-                sl->first = (int32_t)s->pos[j];
-            } else if (sl->count == 1) {
-                s->groups[repeated++] = at;
+                s->link[j] = -1;
+            } else {
+                if (sl->count == 1) s->groups[repeated++] = at;
+                s->link[j] = sl->last;
             }
+            sl->last = (int32_t)j;
             sl->count++;
-            s->hash[j] = h;
-            s->slot_of[j] = at;
         }
         if (!repeated) break;
         if (sp->top[k]) {
             const Slot *best = NULL;
+            int64_t at_best = 0; /* any member of the best gram: all have its length and punctuation */
             for (Py_ssize_t g = 0; g < repeated; g++) {
                 const Slot *sl = &s->slots[s->groups[g]];
-                if (sp->skip_punct && s->npunct[sl->first + n] - s->npunct[sl->first] >= n) continue;
-                if (!best || sl->count > best->count || (sl->count == best->count && sl->key < best->key))
+                int64_t p = s->pos[sl->last];
+                if (sp->skip_punct && s->npunct[p + n] - s->npunct[p] >= n) continue;
+                if (!best || sl->count > best->count || (sl->count == best->count && sl->key < best->key)) {
                     best = sl;
+                    at_best = p;
+                }
             }
             if (best)
                 row[sp->top_col[k]] =
-                    (double)((int64_t)best->count * (s->uoff[best->first + n] - s->uoff[best->first])) / (double)nvis;
+                    (double)((int64_t)best->count * (s->uoff[at_best + n] - s->uoff[at_best])) / (double)nvis;
         }
+        /* every member of a repeated group, in position order; a repeat (not the group's first) counts
+         * towards dup_n unless the gram is all punctuation and those are skipped */
+        Py_ssize_t n_members = 0;
+        for (Py_ssize_t g = 0; g < repeated; g++) {
+            const Slot *sl = &s->slots[s->groups[g]];
+            int64_t p0 = s->pos[sl->last];
+            int counts = sp->dup[k] && !(sp->skip_punct && s->npunct[p0 + n] - s->npunct[p0] >= n);
+            for (int32_t j = sl->last; j >= 0; j = s->link[j])
+                s->members[n_members++] = 2 * s->pos[j] + (counts && s->link[j] >= 0);
+        }
+        qsort(s->members, (size_t)n_members, sizeof(int64_t), compare_int64);
         int64_t covered = 0, prev_end = 0;
         Py_ssize_t next = 0;
-        for (Py_ssize_t j = 0; j < K; j++) {
-            const Slot *sl = &s->slots[s->slot_of[j]];
-            if (sl->count < 2) continue;
-            int64_t p = s->pos[j];
+        for (Py_ssize_t g = 0; g < n_members; g++) {
+            int64_t p = s->members[g] >> 1;
             s->cand[next++] = p;
-            if (!sp->dup[k] || p == sl->first) continue;
-            if (sp->skip_punct && s->npunct[sl->first + n] - s->npunct[sl->first] >= n) continue;
+            if (!(s->members[g] & 1)) continue;
             int64_t lo = p > prev_end ? p : prev_end;
             int64_t added = s->uoff[p + n] - s->uoff[lo];
             if (added > 0) covered += added;
