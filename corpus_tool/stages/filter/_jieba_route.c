@@ -42,6 +42,25 @@ fail:
     return NULL;
 }
 
+/* Append a DAG edge (its end and log(freq)), growing both arrays; -1 when out of memory. */
+static int push(Py_ssize_t **ends, double **logf, Py_ssize_t *used, Py_ssize_t *cap, Py_ssize_t end, double f) {
+    if (*used == *cap) {
+        Py_ssize_t *e2 = realloc(*ends, (size_t)(2 * *cap) * sizeof(Py_ssize_t));
+        if (e2) *ends = e2;
+        double *l2 = realloc(*logf, (size_t)(2 * *cap) * sizeof(double));
+        if (l2) *logf = l2;
+        if (!e2 || !l2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        *cap *= 2;
+    }
+    (*ends)[*used] = end;
+    (*logf)[*used] = log(f);
+    (*used)++;
+    return 0;
+}
+
 static PyObject *route(PyObject *self, PyObject *args) {
     PyObject *s, *freq, *memo = NULL;
     double logtotal;
@@ -72,33 +91,9 @@ static PyObject *route(PyObject *self, PyObject *args) {
             Py_DECREF(v);
             if (truthy < 0 || (truthy > 0 && f == -1.0 && PyErr_Occurred())) goto done;
             if (!truthy) continue; /* a prefix only */
-            if (used == cap) {
-                cap *= 2;
-                Py_ssize_t *e2 = realloc(ends, (size_t)cap * sizeof(Py_ssize_t));
-                if (e2) ends = e2;
-                double *l2 = realloc(logf, (size_t)cap * sizeof(double));
-                if (l2) logf = l2;
-                if (!e2 || !l2) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
-            }
-            ends[used] = i;
-            logf[used] = log(f);
-            used++;
+            if (push(&ends, &logf, &used, &cap, i, f) < 0) goto done;
         }
         if (used == dag_start[k]) { /* no word starts here: the character alone, FREQ.get(...) or 1 */
-            if (used == cap) {
-                cap *= 2;
-                Py_ssize_t *e2 = realloc(ends, (size_t)cap * sizeof(Py_ssize_t));
-                if (e2) ends = e2;
-                double *l2 = realloc(logf, (size_t)cap * sizeof(double));
-                if (l2) logf = l2;
-                if (!e2 || !l2) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
-            }
             PyObject *v = lookup(freq, memo, s, k, k, &err);
             if (err) goto done;
             double f = 1.0;
@@ -108,9 +103,7 @@ static PyObject *route(PyObject *self, PyObject *args) {
                 Py_DECREF(v);
                 if (truthy < 0 || PyErr_Occurred()) goto done;
             }
-            ends[used] = k;
-            logf[used] = log(f);
-            used++;
+            if (push(&ends, &logf, &used, &cap, k, f) < 0) goto done;
         }
     }
     dag_start[n] = used;

@@ -120,14 +120,30 @@ static inline Py_ssize_t next_start(const Trie *t, int kind, const void *data, P
     return i;
 }
 
-static PyObject *trie_findall(Trie *t, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "findall() needs a str");
-        return NULL;
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t len;
+} Text;
+
+/* The str's characters, or -1 (a TypeError) when it is not a str. */
+static int text_of(PyObject *obj, Text *t, const char *method) {
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s() needs a str", method);
+        return -1;
     }
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    t->kind = PyUnicode_KIND(obj);
+    t->data = PyUnicode_DATA(obj);
+    t->len = PyUnicode_GET_LENGTH(obj);
+    return 0;
+}
+
+static PyObject *trie_findall(Trie *t, PyObject *text) {
+    Text x;
+    if (text_of(text, &x, "findall") < 0) return NULL;
+    int kind = x.kind;
+    const void *data = x.data;
+    Py_ssize_t len = x.len;
     PyObject *hits = PyList_New(0);
     for (Py_ssize_t i = next_start(t, kind, data, len, 0); hits && i < len;) {
         Py_ssize_t end = longest_at(t, kind, data, len, i);
@@ -144,13 +160,11 @@ static PyObject *trie_findall(Trie *t, PyObject *text) {
 }
 
 static PyObject *trie_search(Trie *t, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "search() needs a str");
-        return NULL;
-    }
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    Text x;
+    if (text_of(text, &x, "search") < 0) return NULL;
+    int kind = x.kind;
+    const void *data = x.data;
+    Py_ssize_t len = x.len;
     for (Py_ssize_t i = next_start(t, kind, data, len, 0); i < len; i = next_start(t, kind, data, len, i + 1))
         if (longest_at(t, kind, data, len, i) >= 0) Py_RETURN_TRUE;
     Py_RETURN_FALSE;
