@@ -74,6 +74,7 @@ class Step:
     # a valid order: a stage only reads stages before it.
     after: list[str] = field(default_factory=list)
     overwritable: bool = True  # the command takes --overwrite (pipeline --overwrite passes it on)
+    warm: tuple[str, ...] = ()  # what every task loads (Options.warm): a forking executor loads it first
 
     def task_args(self, index: int | str) -> list[str]:
         if not self.sharded:
@@ -401,6 +402,7 @@ def _stage_steps(
             sharded=step_spec.tasks != ONE, output=Path(folders[step_spec.writes or step_spec.reads][0]),
             slurm=slurm, shard_input=shard_input if step_spec.reads == INPUTS and step_spec.documents else None,
             documents=step_spec.documents, overwritable=takes_overwrite and sc.kind != "command",
+            warm=step_spec.options.warm,
         ))
     return steps
 

@@ -111,6 +111,8 @@ def test_init_config_plans_every_stage_in_order(tmp_path):
     assert cfg.output == (tmp_path / "results").resolve()
     assert cfg.num_shards == 2 and cfg.slurm.throttle == 64
     plan = make_plan(cfg, available=ALL, check_options=False)
+    warm = {s.label: s.warm for s in plan.steps}
+    assert "corpus_tool.stages.jieba_loader:initialize_jieba" in warm["05-filter"] and not warm["train-lm"]
     labels = [s.label for s in plan.steps]
     assert labels == [
         "train-lm",
@@ -496,3 +498,23 @@ def test_two_local_runs_on_one_output_root_are_refused(tmp_path, run_cli):
         proc = run_cli("run", str(tmp_path / "p.yaml"), check=False)
     assert proc.returncode == 2 and "another `corpus-tool run` is working on this output root" in proc.stderr.decode()
     assert not (tmp_path / "o" / "01-ingest").exists()
+
+
+def test_every_warm_entry_loads():
+    """Options.warm names what `run --start fork` loads before forking a step's tasks: each entry must
+    import (and its function exist), and the planned steps carry them."""
+    import importlib
+
+    from corpus_tool.specs import base
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    entries = {e for cls in subclasses(base.Options) for e in cls.warm}
+    assert {"corpus_tool.stages.normalize", "corpus_tool.stages.jieba_loader:initialize_jieba"} <= entries
+    for entry in entries:
+        module, _, function = entry.partition(":")
+        loaded = importlib.import_module(module)
+        assert not function or callable(getattr(loaded, function)), entry

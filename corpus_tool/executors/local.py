@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
+import importlib
 import os
 import signal
 import subprocess
@@ -85,6 +87,8 @@ def run_local(plan: Plan, workers: int, *, overwrite: bool = False, start: Start
             f"{head}: {len(pending)} task(s){done_note}: corpus-tool {step.command} ...", file=out, flush=True
         )
         t0 = time.perf_counter()
+        if start is Start.fork:
+            warm_for_tasks(step)
         step_results = _run_step(plan, step, pending, workers, start)
         results += step_results
         failed = [r for r in step_results if r.returncode != 0]
@@ -170,9 +174,30 @@ def _start(plan: Plan, step: Step, index: int, start: Start) -> subprocess.Popen
 
 
 def _import_for_tasks() -> None:
-    """Import what every task imports (the CLI, the runner: pyarrow, numpy), once, before the first fork."""
+    """Import what every task imports (the CLI, the runner: pyarrow, numpy), once, before the first fork.
+    typer imports its parameter coercion (and pydantic with it, about 0.1 s) only when a command line is
+    parsed: that too, so that no task pays for it."""
     import corpus_tool.cli  # noqa: F401, PLC0415
     import corpus_tool.runner  # noqa: F401, PLC0415
+
+    with contextlib.suppress(ImportError):  # typer's own module: absent in other typer versions
+        importlib.import_module("typer._adapters")
+
+
+def warm_for_tasks(step: Step) -> None:
+    """Load what every task of `step` loads (Options.warm: its stage's modules, jieba's dictionary) in this
+    process, once, before its tasks are forked: they inherit it instead of each loading it again. Then
+    freeze the heap for the garbage collector (gc.freeze), so that a child's collections do not touch, and
+    so copy, the inherited objects' pages."""
+    for entry in step.warm:
+        module, _, function = entry.partition(":")
+        try:
+            loaded = importlib.import_module(module)
+            if function:
+                getattr(loaded, function)()
+        except Exception:  # noqa: BLE001 - a task that needs it fails on it itself, with its own message
+            continue
+    gc.freeze()
 
 
 class ForkedTask:

@@ -46,6 +46,10 @@ class Options:
     section: ClassVar[str] = ""
     shared: ClassVar[tuple[str, ...]] = SHARD_RUN
     shared_defaults: ClassVar[dict[str, Any]] = {}  # e.g. tokenize's larger batch_size
+    # What every task of the command loads whatever its options: modules, or "module:function" to call (a
+    # dictionary to read). `corpus-tool run` loads them once before it forks the tasks (--start fork), which
+    # then inherit them instead of each loading its own copy.
+    warm: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def fields(cls) -> list[dataclasses.Field]:

@@ -19,6 +19,7 @@ DEFAULT_VERIFY = 0.6
 class SignatureOptions(Options):
     command = "dedup signatures"
     section = SECTION
+    warm = ("corpus_tool.stages.dedup.signatures",)
     shared = ("shard_index", "num_shards", "overwrite", "batch_size")
 
     ngram: int = option(5, "Shingle size: n characters (or n jieba words).", min=1, panel="MinHash")
@@ -35,6 +36,7 @@ class SignatureOptions(Options):
 class PairsOptions(Options):
     command = "dedup pairs"
     section = SECTION
+    warm = ("corpus_tool.stages.dedup.pairs",)
     shared = ("shard_index", "num_shards", "overwrite")
 
     verify_threshold: float = option(
@@ -49,6 +51,7 @@ class PairsOptions(Options):
 class ClusterOptions(Options):
     command = "dedup clusters"
     section = SECTION
+    warm = ("corpus_tool.stages.dedup.clusters",)
     shared = ("overwrite",)
 
 
@@ -56,6 +59,7 @@ class ClusterOptions(Options):
 class DedupFilterOptions(Options):
     command = "dedup filter"
     section = SECTION
+    warm = ("corpus_tool.stages.dedup.filter",)
 
     work: str = option(help="The dedup work directory (after `dedup clusters`).")
 

@@ -10,6 +10,7 @@ from corpus_tool.specs.base import Options, StageSpec, StepSpec, option
 @dataclass(kw_only=True)
 class FilterOptions(Options):
     command = "filter"
+    warm = ("corpus_tool.stages.filter", "corpus_tool.stages.jieba_loader:initialize_jieba")
     section = "filter"
 
     rules: str | None = option(

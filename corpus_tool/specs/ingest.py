@@ -10,6 +10,7 @@ from corpus_tool.specs.base import Options, StageSpec, StepSpec, option
 @dataclass(kw_only=True)
 class IngestOptions(Options):
     command = "ingest"
+    warm = ("corpus_tool.stages.ingest",)
     section = "ingest"
 
     text_field: str = option("text", "JSONL/Parquet field holding the text.")

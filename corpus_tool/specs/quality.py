@@ -12,6 +12,7 @@ from corpus_tool.specs.base import NONE, ONE, Options, StageSpec, StepSpec, opti
 class QualityOptions(Options):
     command = "quality"
     section = "quality"
+    warm = ("corpus_tool.stages.quality",)
 
     model: str = option(help="A model directory from train-quality (model.bin + card.json).")
     min_score: float | None = option(None, "Keep documents with quality_score >= this.", min=0.0, max=1.0)

@@ -10,6 +10,7 @@ from corpus_tool.specs.base import Options, StageSpec, StepSpec, option
 @dataclass(kw_only=True)
 class SelectOptions(Options):
     command = "select"
+    warm = ("corpus_tool.stages.select",)
     section = "select"
 
     where: list[str] | None = option(

@@ -11,6 +11,7 @@ from corpus_tool.specs.base import ONE, Options, StageSpec, StepSpec, option
 class TokenizeOptions(Options):
     command = "tokenize"
     section = "tokenize"
+    warm = ("corpus_tool.stages.tokenize",)
     shared_defaults = {"batch_size": 1024}
 
     tokenizer: str = option(help="A Hugging Face tokenizer.json, or a directory holding one.")
