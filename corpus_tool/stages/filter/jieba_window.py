@@ -88,7 +88,7 @@ class JiebaWindow:
         if not self.re_han.match(blk):
             # jieba yields each \r\n or whitespace character whole and every other character alone
             if len(word) == 1 and not self.re_skip.match(word):
-                return not (blk[start - b] == "\n" and start > b and blk[start - b - 1] == "\r")
+                return blk[start - b] == word
             return any(tok == word and pos == start for tok, pos in _positions(self.jieba.cut(window), 0))
         return self._in_block(blk, start - b, word)
 
