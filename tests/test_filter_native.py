@@ -59,10 +59,10 @@ def test_native_equals_numpy_on_random_text(texts, skip, limit):
 
 def test_golden_output_on_the_numpy_path(monkeypatch):
     """Where the extensions are missing the filter falls back to numpy and jieba: the same golden bytes."""
-    from corpus_tool.stages.filter import docview, jieba_window, rules_chars
+    from corpus_tool.stages.filter import docview, jieba_window, rules_chars, rules_lines, wordlists
 
     for module, name in [(rr, "_repetition"), (docview, "_charstats"), (rules_chars, "_charstats"),
-                         (jieba_window, "_jieba_route")]:
+                         (rules_lines, "_charstats"), (wordlists, "_wordtrie"), (jieba_window, "_jieba_route")]:
         assert getattr(module, name) is not None
         monkeypatch.setattr(module, name, None)
     rules, _ = flt.load_rules(RULES)
