@@ -205,3 +205,28 @@ def test_chunks_equal_the_old_split(cols):
 if __name__ == "__main__" and "--regenerate" in sys.argv:
     docs = make_documents()
     print(json.dumps({str(c): digest(c, docs, batch=97) for c in CONFIGS}, indent=4))
+
+
+def test_compiled_table_hits_equal_numpy(monkeypatch):
+    """textstats.table_hits (the marked characters of a batch, _textscan.c) against its numpy reference, for
+    normalize's trigger table and OpenCC's marks, on every string kind, empty and null documents."""
+    from corpus_tool.stages import textstats
+
+    assert textstats._textscan is not None, "pip install builds it"
+    texts = [*make_documents(200, seed=5), "", None, "abc\x00", "é\u200b", "𠀀乾發", "&amp;\r\n", "　ｆｕｌｌ"]
+    tables = [nz._TRIGGERS, nz.OpenCCConverter("t2s")._marks]
+    native = [textstats.table_hits(texts, t) for t in tables]
+    monkeypatch.setattr(textstats, "_textscan", None)
+    for t, got in zip(tables, native, strict=True):
+        ref = textstats.table_hits(texts, t)
+        for a, b in zip(got, ref, strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert got[0].size > 100
+
+
+@pytest.mark.parametrize("config", ["t2s", "s2t"])
+def test_normalize_bytes_unchanged_without_the_compiled_scan(config, monkeypatch):
+    from corpus_tool.stages import textstats
+
+    monkeypatch.setattr(textstats, "_textscan", None)
+    assert digest(config, make_documents(), batch=97) == GOLDEN[config]

@@ -224,18 +224,14 @@ _PRE_RULE_BITS = tuple(_RULE_BITS.get(name) for name, _ in PRE_RULES)
 _ALL_BITS = (1, 2, 4, 8, NEWLINE_BIT, SPACES_BIT)
 
 
-def trigger_bits(texts: list[str], points: tuple[np.ndarray, np.ndarray] | None = None) -> list[int]:
-    """Per text, the OR of its characters' trigger bits. `points`: `code_points(texts)` when the caller has
-    it. Trigger characters are rare: per bit, their sorted positions, and a text has the bit when two binary
-    searches of its bounds in them differ."""
-    from corpus_tool.stages.textstats import code_points
+def trigger_bits(texts: list[str]) -> list[int]:
+    """Per text, the OR of its characters' trigger bits. Trigger characters are rare: per bit, their sorted
+    positions (`table_hits`), and a text has the bit when two binary searches of its bounds in them differ."""
+    from corpus_tool.stages.textstats import table_hits
 
-    cps, starts = code_points(texts) if points is None else points
     out = np.zeros(len(texts), dtype=np.uint8)
-    triggers = _TRIGGERS[cps]
-    where = np.flatnonzero(triggers)
+    where, values, starts = table_hits(texts, _TRIGGERS)
     if where.size:
-        values = triggers[where]
         for bit in _ALL_BITS:
             at = np.searchsorted(where[(values & bit) != 0], starts)
             out[at[1:] > at[:-1]] |= bit
@@ -258,16 +254,11 @@ def apply_pre_rules(text: str, changed: list[str], present: int | None = None) -
 
 def normalize_texts(texts: list[str], converter: OpenCCConverter | None) -> tuple[list[str], list[list[str]]]:
     """Normalize many documents; returns the texts and, for each, the names of the rules that changed it."""
-    from corpus_tool.stages.textstats import code_points
-
     changed: list[list[str]] = [[] for _ in texts]
-    points = code_points(texts)
-    bits = trigger_bits(texts, points)
+    bits = trigger_bits(texts)
     pre = [apply_pre_rules(t, changed[i], bits[i]) for i, t in enumerate(texts)]
     if converter is not None:
-        # the code points are those of `pre` when no rule changed a text (a rule returns its input then)
-        same = all(a is b for a, b in zip(pre, texts, strict=True))
-        converted = converter.convert_many(pre, points if same else None)
+        converted = converter.convert_many(pre)
         for i, (a, b) in enumerate(zip(pre, converted, strict=True)):
             if a != b:
                 changed[i].append("opencc")

@@ -119,7 +119,7 @@ def flag_positions(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return where, flags[where]
 
 
-def flag_counts(flags: np.ndarray, starts: np.ndarray,
+def flag_counts(flags: np.ndarray | None, starts: np.ndarray,
                 positions: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """(n, 4) counts of each flag bit per segment [starts[i], starts[i + 1]) of `flags` (the flags of a
     batch's code points, segments may be empty). Only the characters that carry a flag are visited: per bit,
@@ -157,7 +157,7 @@ CHUNK_BREAKS[[c for c in range(0x3001) if chr(c).isspace()] + [ord(c) for c in C
 
 
 def chunks_to_convert(
-    flags: np.ndarray, breaks: np.ndarray, starts: np.ndarray, docs: np.ndarray, any_bit: int, tgt_bit: int,
+    flags: np.ndarray | None, breaks: np.ndarray, starts: np.ndarray, docs: np.ndarray, any_bit: int, tgt_bit: int,
     positions: tuple[np.ndarray, np.ndarray] | None = None, break_positions: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The chunks of documents `docs` with more characters carrying `any_bit` than `tgt_bit`, as (document,
@@ -183,7 +183,7 @@ def chunks_to_convert(
     empty = np.zeros(0, dtype=np.int64)
     if src.size == 0:
         return empty, empty, empty
-    after = np.append(brk, len(flags))[k]
+    after = np.append(brk, int(starts[-1]))[k]
     before = np.concatenate(([-1], brk))[k]
     lo = np.maximum(before + 1, starts[doc])
     hi = np.minimum(after, starts[doc + 1])
@@ -238,10 +238,9 @@ class OpenCCConverter:
         if self._table is not None:
             self._marks = self._table.flags | (CHUNK_BREAKS.astype(np.uint8) << 4)
 
-    def convert_many(self, texts: list[str], points: tuple[np.ndarray, np.ndarray] | None = None) -> list[str]:
-        """Convert the texts, to a fixed point (see the class docstring). `points`: `code_points(texts)`
-        (textstats.py) when the caller has it."""
-        out = self._convert_source(texts, points)
+    def convert_many(self, texts: list[str]) -> list[str]:
+        """Convert the texts, to a fixed point (see the class docstring)."""
+        out = self._convert_source(texts)
         todo = [i for i, (a, b) in enumerate(zip(texts, out, strict=True)) if a != b]
         for _ in range(self.MAX_PASSES):
             if not todo:
@@ -255,23 +254,19 @@ class OpenCCConverter:
             todo = still
         return out
 
-    def _convert_source(self, texts: list[str], points: tuple[np.ndarray, np.ndarray] | None = None) -> list[str]:
-        """One pass: convert the documents, or the chunks of them, written in the source script.
-        `points`: `code_points(texts)` when the caller has it."""
+    def _convert_source(self, texts: list[str]) -> list[str]:
+        """One pass: convert the documents, or the chunks of them, written in the source script."""
         if self._table is None:
             return self.convert_once(texts)
-        from corpus_tool.stages.textstats import code_points
+        from corpus_tool.stages.textstats import table_hits
 
         any_src, src, tgt = self._cols
-        cps, starts = code_points(texts) if points is None else points
-        # one lookup for the script flags and the chunk breaks (bit 4), then only the marked characters
-        marks = self._marks[cps]
-        marked = np.flatnonzero(marks)
-        values = marks[marked]
+        # one scan for the script flags and the chunk breaks (bit 4): only the marked characters
+        marked, values, starts = table_hits(texts, self._marks)
         flagged = (values & 15) != 0
         positions = marked[flagged], values[flagged]
         breaks = marked[(values & 16) != 0]
-        counts = flag_counts(marks, starts, positions)
+        counts = flag_counts(None, starts, positions)
         has_src = counts[:, any_src] > 0
         majority = counts[:, src] > counts[:, tgt]
         out = list(texts)
@@ -280,7 +275,7 @@ class OpenCCConverter:
             out[i] = new
         mixed = np.flatnonzero(has_src & ~majority)
         if mixed.size:
-            doc, lo, hi = chunks_to_convert(marks, None, starts, mixed, 1 << any_src, 1 << tgt, positions, breaks)
+            doc, lo, hi = chunks_to_convert(None, None, starts, mixed, 1 << any_src, 1 << tgt, positions, breaks)
             if doc.size:
                 for d, new in zip(*_replace_chunks(texts, doc, lo, hi, self.convert_once), strict=True):
                     out[d] = new

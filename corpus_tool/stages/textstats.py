@@ -38,6 +38,26 @@ from corpus_tool.charclass import (  # noqa: E402, F401
     ZH_PUNCT,
 )
 
+try:  # compiled scan for table_hits (built by `pip install`); the numpy code below is the reference
+    from corpus_tool.stages import _textscan
+except ImportError:  # a source tree that was never built: same arrays, slower
+    _textscan = None
+
+
+def table_hits(texts: list[str | None], table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions, values, starts): the offsets, in the batch's joined code points, of the characters whose
+    entry in `table` (uint8 per code point) is not 0, in order, their entries, and each text's start
+    offset (n + 1; None counts as empty). That is `np.flatnonzero(table[cps])` for `cps, starts =
+    code_points(texts)`, without building the array of every code point when the marked ones are few."""
+    if _textscan is not None:
+        pos, val, starts = _textscan.table_hits(texts, table)
+        return (np.frombuffer(pos, dtype=np.int64), np.frombuffer(val, dtype=np.uint8),
+                np.frombuffer(starts, dtype=np.int64))
+    cps, starts = code_points(texts)
+    marks = table[cps]
+    where = np.flatnonzero(marks)
+    return where, marks[where], starts
+
 
 # ---------------------------------------------------------------------------------------------- counting
 def _as_string_array(texts: pa.Array | pa.ChunkedArray | list[str]) -> pa.Array:

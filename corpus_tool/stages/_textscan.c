@@ -1,0 +1,114 @@
+/* The characters of a batch of texts that a lookup table marks, found in one pass over the strs: the
+ * compiled twin of `table[code_points(texts)]` + `np.flatnonzero` (textstats.table_hits keeps that as the
+ * reference and the fallback; tests/test_normalize_identity.py compares them). Normalize's trigger
+ * characters and OpenCC's script marks are rare, so the numpy way spent its time on arrays of every code
+ * point.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int64_t *pos;
+    uint8_t *val;
+    Py_ssize_t n, cap;
+} Hits;
+
+static int add(Hits *h, int64_t pos, uint8_t val) {
+    if (h->n == h->cap) {
+        Py_ssize_t cap = h->cap ? 2 * h->cap : 1024;
+        int64_t *p = realloc(h->pos, (size_t)cap * sizeof(int64_t));
+        if (p) h->pos = p;
+        uint8_t *v = realloc(h->val, (size_t)cap);
+        if (v) h->val = v;
+        if (!p || !v) return -1;
+        h->cap = cap;
+    }
+    h->pos[h->n] = pos;
+    h->val[h->n++] = val;
+    return 0;
+}
+
+/* One loop per string kind (1, 2 or 4 bytes a character). */
+#define SCAN(type)                                                             \
+    do {                                                                       \
+        const type *p = (const type *)data;                                    \
+        for (Py_ssize_t i = 0; i < len; i++) {                                 \
+            uint8_t v = table[p[i]];                                           \
+            if (v && add(&hits, offset + i, v) < 0) goto nomem;                \
+        }                                                                      \
+    } while (0)
+
+static PyObject *table_hits(PyObject *self, PyObject *args) {
+    PyObject *texts, *table_obj;
+    if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &texts, &table_obj)) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(table_obj, &view, PyBUF_SIMPLE) < 0) return NULL;
+    if (view.len < 0x110000) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "table: need one byte per code point");
+        return NULL;
+    }
+    const uint8_t *table = view.buf;
+    Py_ssize_t n_docs = PyList_GET_SIZE(texts);
+    PyObject *starts = PyBytes_FromStringAndSize(NULL, (n_docs + 1) * (Py_ssize_t)sizeof(int64_t));
+    if (!starts) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    int64_t *start = (int64_t *)PyBytes_AS_STRING(starts);
+    Hits hits = {NULL, NULL, 0, 0};
+    int64_t offset = 0;
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        PyObject *text = PyList_GET_ITEM(texts, d);
+        start[d] = offset;
+        if (text == Py_None) continue; /* a null document is an empty one */
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "texts must be str or None");
+            goto fail;
+        }
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+        switch (PyUnicode_KIND(text)) {
+        case PyUnicode_1BYTE_KIND: SCAN(Py_UCS1); break;
+        case PyUnicode_2BYTE_KIND: SCAN(Py_UCS2); break;
+        default: SCAN(Py_UCS4); break;
+        }
+        offset += len;
+    }
+    start[n_docs] = offset;
+    PyBuffer_Release(&view);
+    PyObject *pos = PyBytes_FromStringAndSize((const char *)hits.pos, hits.n * (Py_ssize_t)sizeof(int64_t));
+    PyObject *val = PyBytes_FromStringAndSize((const char *)hits.val, hits.n);
+    free(hits.pos);
+    free(hits.val);
+    if (!pos || !val) {
+        Py_XDECREF(pos);
+        Py_XDECREF(val);
+        Py_DECREF(starts);
+        return NULL;
+    }
+    return Py_BuildValue("NNN", pos, val, starts);
+nomem:
+    PyErr_NoMemory();
+fail:
+    PyBuffer_Release(&view);
+    free(hits.pos);
+    free(hits.val);
+    Py_DECREF(starts);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"table_hits", table_hits, METH_VARARGS,
+     "table_hits(texts, table) -> (positions, values, starts) as bytes of int64, uint8 and int64\n\n"
+     "The offsets (in the texts' joined code points) and table values of every character whose entry in\n"
+     "`table` (one uint8 per code point) is not 0, and each text's start offset (n + 1; None is empty)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_textscan", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__textscan(void) { return PyModule_Create(&module); }
