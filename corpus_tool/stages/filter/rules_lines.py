@@ -197,22 +197,26 @@ def boilerplate_lines_rule(
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+def letterless_line_numbers(text: str, max_line_chars: int) -> list[int]:
+    """The numbers of the lines of text.split("\\n") that are not blank, at most max_line_chars long once
+    stripped, and hold no letter; compiled in _charstats.c where it is built."""
+    if _charstats is not None:
+        return _charstats.letterless_lines(text, max_line_chars)
+    return [k for k, line in enumerate(text.split("\n"))
+            if (s := line.strip()) and len(s) <= max_line_chars and not _LETTER.search(line)]
+
+
 @rule_kind("letterless_lines")
 def letterless_lines_rule(max_line_chars: int = 40) -> Checker:
     """Cleaner: remove short lines without a single letter (any script): separators such as '|', counters,
     bare dates and times. They carry no language and make real articles look repetitive."""
 
     def check(doc: DocView, signals: dict[str, Any] | None = None) -> Cleaned | None:
-        if _charstats is not None:
-            gone = _charstats.letterless_lines(doc.text, max_line_chars)
-            if not gone:
-                return _cleaned([], [], 0, signals)
-            raw = doc.text.split("\n")
-            drop = set(gone)
-            return _cleaned(raw, [line for k, line in enumerate(raw) if k not in drop], len(gone), signals)
+        gone = letterless_line_numbers(doc.text, max_line_chars)
+        if not gone:
+            return _cleaned([], [], 0, signals)
         raw = doc.text.split("\n")
-        keep = [line for line in raw
-                if not ((s := line.strip()) and len(s) <= max_line_chars and not _LETTER.search(line))]
-        return _cleaned(raw, keep, len(raw) - len(keep), signals)
+        drop = set(gone)
+        return _cleaned(raw, [line for k, line in enumerate(raw) if k not in drop], len(gone), signals)
 
     return check

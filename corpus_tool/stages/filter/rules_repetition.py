@@ -319,9 +319,11 @@ def gopher_repetition_rule(
         for i, f in enumerate(line_fail):
             if f and signals is None:
                 out[i] = f[0]
-        step = len(todo) if _repetition is not None else BATCH_DOCS
-        fractions = native_repetition_fractions if _repetition is not None else repetition_fractions
-        for k in range(0, len(todo), max(step, 1)):
+        if _repetition is not None:  # compiled: every document in one call
+            fractions, step = native_repetition_fractions, max(len(todo), 1)
+        else:
+            fractions, step = repetition_fractions, BATCH_DOCS
+        for k in range(0, len(todo), step):
             chunk = todo[k:k + step]
             fracs = fractions([docs[i] for i in chunk], [n for n, _ in tops], [n for n, _ in dups],
                               skip_punct_grams, None if signals is not None else limits)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,13 @@ class WordMatcher:
     compiled trie where it is built: one pass over the text with no regex machinery."""
 
     def __init__(self, words: list[str], lowercase: bool = True):
-        self.regex = literal_trie_regex(words, lowercase)
+        self.words, self.lowercase = words, lowercase
         self.trie = _wordtrie.Trie([w.lower() if lowercase else w for w in words]) if _wordtrie else None
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The reference: compiled only where it is used (no trie built, or a test comparing them)."""
+        return literal_trie_regex(self.words, self.lowercase)
 
     def findall(self, text: str) -> list[str]:
         return self.trie.findall(text) if self.trie is not None else self.regex.findall(text)
