@@ -176,7 +176,8 @@ def _start(plan: Plan, step: Step, index: int, start: Start) -> subprocess.Popen
 def _import_for_tasks() -> None:
     """Import what every task imports (the CLI, the runner: pyarrow, numpy), once, before the first fork.
     typer imports its parameter coercion (and pydantic with it, about 0.1 s) only when a command line is
-    parsed: that too, so that no task pays for it."""
+    parsed: that too, for a run started from Python, where no command line was parsed here (`corpus-tool
+    run` has already imported it for its own)."""
     import corpus_tool.cli  # noqa: F401, PLC0415
     import corpus_tool.runner  # noqa: F401, PLC0415
 
