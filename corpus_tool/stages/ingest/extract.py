@@ -19,8 +19,7 @@ from resiliparse.parse.html import HTMLTree
 
 from corpus_tool.errors import MissingDependencyError
 
-_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
-_BLANK_LINES = re.compile(r"\n{3,}")
+_OTHER_SPACES = ("\t", "\u00a0", "\u3000")  # each becomes a space, then a run of spaces becomes one
 
 
 # resiliparse's main-content pass is quadratic in nesting depth (10,000 nested <div> take 2 s, 50,000 take
@@ -51,12 +50,22 @@ def looks_deeply_nested(html: str) -> bool:
 
 def tidy(text: str) -> str:
     """One form of whitespace for every extractor and input: \\n line ends, no trailing spaces, at most one
-    blank line between paragraphs, no leading or trailing blank lines."""
+    blank line between paragraphs, no leading or trailing blank lines.
+
+    The same result as the regexes `[ \\t\\u00a0\\u3000]+` -> " ", each line stripped, then `\\n{3,}` ->
+    "\\n\\n" (tests/test_ingest_tidy.py compares them), with `str.replace`, which scans at memory speed
+    where `re` walks the text a character at a time: 0.11 s against 0.3-0.4 s on 30 MB of Chinese text."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # (_SPACES never matches a line break: one substitution over the text is one per line)
-    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    for space in _OTHER_SPACES:
+        if space in text:
+            text = text.replace(space, " ")
+    while "  " in text:  # a run of n spaces is one after about log2(n) passes
+        text = text.replace("  ", " ")
+    text = "\n".join([line.strip() for line in text.split("\n")])
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip()
 
 
 def _page_facts(tree: HTMLTree) -> tuple[str | None, str | None]:
