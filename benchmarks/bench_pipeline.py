@@ -11,6 +11,10 @@ corpus or on real HTML pages, with 1 and 2 workers: MB/s of raw input per core, 
 (benchmarks/devcorpus.py `mixed_script_jsonl`, built once into /tmp), split into `--files` JSONL files: the
 issue-15 measurement, JSONL to tokens. "Text MB" there is the UTF-8 size of the documents' text. The fixed
 cost is measured on the same number of files holding 5 documents each (the same tasks, almost no data).
+It is set beside tokenizing alone: HF `Tokenizer.encode_batch` with the pipeline's own tokenizer over the
+same texts, in batches of 1,024 on one thread (RAYON_RS_NUM_CPUS=1), in a process of its own; only the
+encode loop's CPU is counted (not reading the JSONL), so the ratio is the pipeline's cost in units of the
+bare tokenizer's.
 
 `--html DIR`: every *.html file under DIR (recursively) becomes an HTTP 200 text/html response record in
 `--warcs` per-record-gzipped WARC files (round robin), `--copies` times. Each copy replaces a deterministic
@@ -43,6 +47,7 @@ import argparse
 import gzip
 import io
 import json
+import os
 import random
 import re
 import resource
@@ -217,7 +222,40 @@ def mixed_jsonl_corpus(dest: Path, mb: float, files: int, docs_per_file: int = 0
     return sum(len(line.encode("utf-8")) for p in parts for line in p), text, sum(map(len, parts))
 
 
-def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: int, start: str) -> dict:
+ENCODE_FLOOR = """
+import json, resource, sys
+from pathlib import Path
+from tokenizers import Tokenizer
+tok = Tokenizer.from_file(sys.argv[1])
+files = sorted(Path(sys.argv[2]).glob("*.parquet")) or sorted(Path(sys.argv[2]).iterdir())
+if files[0].suffix == ".parquet":
+    import pyarrow.parquet as pq
+    texts = [t for f in files for t in pq.read_table(f, columns=["text"]).column("text").to_pylist()]
+else:
+    texts = [json.loads(line)["text"] for f in files for line in f.open(encoding="utf-8")]
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+t0, tokens = cpu(), 0
+for i in range(0, len(texts), 1024):
+    tokens += sum(len(e.ids) for e in tok.encode_batch(texts[i : i + 1024]))
+print(json.dumps({"cpu": cpu() - t0, "tokens": tokens}))
+"""
+
+
+def encode_batch_floor(tokenizer_json: Path, inputs: Path) -> dict:
+    """CPU seconds of HF encode_batch alone over the texts of the JSONL (or Parquet) files in `inputs`, one
+    thread."""
+    env = dict(os.environ, RAYON_RS_NUM_CPUS="1", RAYON_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
+    proc = subprocess.run([sys.executable, "-c", ENCODE_FLOOR, str(tokenizer_json), str(inputs)],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"encode_batch on {inputs} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: int, start: str,
+             floor_tokenizer: Path | None = None) -> dict:
     out = tmp / f"out-{workers}"
     config = tmp / f"pipeline-{workers}.yaml"
     config.write_text(CONFIG.format(inputs=inputs, output=out, num_shards=num_shards, models=models))
@@ -253,9 +291,13 @@ def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: in
         json.loads(m.read_text())["stats"].get("tokens", 0) for m in (out / "07-tokenize" / "manifests").glob("*.json")
     )
     tasks = len(list((out / ".pipeline" / "tasks").rglob("*.json")))
+    # the pipeline tokenizes the text that normalize, filter and dedup leave (Simplified, fewer tokens), so
+    # encode_batch on that text is a second yardstick
+    floor_last = encode_batch_floor(floor_tokenizer, out / "06-dedup") if floor_tokenizer else None
     shutil.rmtree(out)
     return {
         "tasks": tasks,
+        "floor_last": floor_last,
         "workers": workers,
         "wall": wall,
         "cpu": cpu,
@@ -326,8 +368,13 @@ def main() -> None:
             f"fixed cost: {base['cpu']:.1f} s CPU for a run on one copy ({one_raw / 1e6:.2f} raw MB), "
             f"{base['cpu'] / base['tasks']:.2f} s per task process"
         )
+        floor = encode_batch_floor(models / "tokenizer" / "tokenizer.json", inputs) if args.mixed else None
+        if floor:
+            print(f"tokenizing alone (HF encode_batch, 1 thread): {floor['cpu']:.1f} s CPU = "
+                  f"{text_mb / floor['cpu']:.2f} MB/s of text per core, {floor['tokens']:,} tokens")
         for workers in args.workers:
-            r = run_once(tmp, inputs, models, workers, args.num_shards, args.start)
+            r = run_once(tmp, inputs, models, workers, args.num_shards, args.start,
+                         models / "tokenizer" / "tokenizer.json" if floor else None)
             mb = raw / 1e6
             print(
                 f"\nworkers={workers}: wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s (all tasks), "
@@ -344,6 +391,11 @@ def main() -> None:
                 print(f"  end to end, text: {text_mb / r['cpu']:.2f} MB/s of text per core (CPU time of every task), "
                       f"{text_mb / r['wall']:.2f} MB/s wall; {r['tasks']} task processes, fixed cost "
                       f"{base['cpu'] / base['tasks']:.2f} s each = {base['cpu'] / r['cpu']:.0%} of this run's CPU")
+            if floor:
+                last = r["floor_last"]
+                print(f"  against tokenizing alone: the whole pipeline costs {r['cpu'] / floor['cpu']:.2f}x the CPU "
+                      f"of HF encode_batch on the input text, {r['cpu'] / last['cpu']:.2f}x on the text it tokenizes "
+                      f"({last['cpu']:.1f} s, {last['tokens']:,} tokens)")
             peak_step = max(r["peak_kb"], key=r["peak_kb"].get)
             print(f"  peak RSS per worker: {r['peak_kb'][peak_step] / 1024:.0f} MB (in {peak_step})")
             print(
