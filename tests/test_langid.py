@@ -221,3 +221,32 @@ def test_kana_share_sets_the_japanese_evidence_threshold():
     counts = ts.class_counts(["他最喜欢的书叫《ノルウェイの森》，每年都读一遍。"])[0]
     assert LangIdStage()._script_evidence(counts, 20)[0] == "kana"  # default 0.20: not Chinese
     assert LangIdStage(kana_share=0.5)._script_evidence(counts, 20)[0] != "kana"
+
+
+def test_compiled_class_counts_equal_numpy():
+    """textstats.class_counts (langid's per-document class counts, _textscan.c's table_counts) against its
+    numpy reference: every string kind, astral code points, empty and null documents, and the Arrow path
+    the reference also takes. (Documents come from Arrow, whose strings are UTF-8: no lone surrogates.)"""
+    assert ts._textscan is not None, "pip install builds it"
+    rng = np.random.default_rng(7)
+    texts = [*ZH_HANS, *ZH_HANT, *JA, "", None, "abc\x00\x7f", "é\u200b\u3000", "𠀀乾發\U0010ffff",
+             "　ｆｕｌｌ１２３", "한국어 ㄱ", "ꀀꀁ"]
+    # random code points over the whole range, so every class of the table is hit
+    for _ in range(200):
+        cps = rng.integers(0, 0x110000, size=int(rng.integers(0, 300)))
+        texts.append("".join(chr(c) for c in cps if not 0xD800 <= c < 0xE000))
+    got = ts.class_counts(texts)
+    np.testing.assert_array_equal(got, ts.class_counts_reference(texts))
+    np.testing.assert_array_equal(got, ts.class_counts_reference(pa.array(texts, pa.string())))
+    assert got.shape == (len(texts), ts.N_CLASSES) and (got.sum(axis=0) > 0).sum() == ts.N_CLASSES
+
+
+def test_table_counts_refuses_a_value_out_of_range():
+    table = np.zeros(0x110000, dtype=np.uint8)
+    table[ord("中")] = 3
+    np.testing.assert_array_equal(np.frombuffer(ts._textscan.table_counts(["中中a", None], table, 4), np.int64),
+                                  [1, 0, 0, 2, 0, 0, 0, 0])
+    with pytest.raises(ValueError, match="below n_values"):
+        ts._textscan.table_counts(["中"], table, 3)
+    with pytest.raises(ValueError, match="one byte per code point"):
+        ts._textscan.table_counts(["中"], table[:100], 4)

@@ -2,7 +2,8 @@
  * compiled twin of `table[code_points(texts)]` + `np.flatnonzero` (textstats.table_hits keeps that as the
  * reference and the fallback; tests/test_normalize_identity.py compares them). Normalize's trigger
  * characters and OpenCC's script marks are rare, so the numpy way spent its time on arrays of every code
- * point.
+ * point. `table_counts` is the twin of textstats.class_counts (a bincount of the table's values per text),
+ * which langid needs for every document.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -101,11 +102,74 @@ fail:
     return NULL;
 }
 
+/* One counting loop per string kind. */
+#define COUNT(type)                                                            \
+    do {                                                                       \
+        const type *p = (const type *)data;                                    \
+        for (Py_ssize_t i = 0; i < len; i++) row[table[p[i]]]++;               \
+    } while (0)
+
+static PyObject *table_counts(PyObject *self, PyObject *args) {
+    PyObject *texts, *table_obj;
+    Py_ssize_t n_values;
+    if (!PyArg_ParseTuple(args, "O!On", &PyList_Type, &texts, &table_obj, &n_values)) return NULL;
+    if (n_values < 1 || n_values > 256) {
+        PyErr_SetString(PyExc_ValueError, "n_values: between 1 and 256");
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(table_obj, &view, PyBUF_SIMPLE) < 0) return NULL;
+    if (view.len < 0x110000) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "table: need one byte per code point");
+        return NULL;
+    }
+    const uint8_t *table = view.buf;
+    for (Py_ssize_t c = 0; c < 0x110000; c++)
+        if (table[c] >= n_values) {
+            PyBuffer_Release(&view);
+            PyErr_SetString(PyExc_ValueError, "table: a value is not below n_values");
+            return NULL;
+        }
+    Py_ssize_t n_docs = PyList_GET_SIZE(texts);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n_docs * n_values * (Py_ssize_t)sizeof(int64_t));
+    if (!out) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    int64_t *counts = (int64_t *)PyBytes_AS_STRING(out);
+    memset(counts, 0, (size_t)(n_docs * n_values) * sizeof(int64_t));
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        PyObject *text = PyList_GET_ITEM(texts, d);
+        if (text == Py_None) continue; /* a null document is an empty one */
+        if (!PyUnicode_Check(text)) {
+            PyBuffer_Release(&view);
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_TypeError, "texts must be str or None");
+            return NULL;
+        }
+        int64_t *row = counts + d * n_values;
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+        switch (PyUnicode_KIND(text)) {
+        case PyUnicode_1BYTE_KIND: COUNT(Py_UCS1); break;
+        case PyUnicode_2BYTE_KIND: COUNT(Py_UCS2); break;
+        default: COUNT(Py_UCS4); break;
+        }
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"table_hits", table_hits, METH_VARARGS,
      "table_hits(texts, table) -> (positions, values, starts) as bytes of int64, uint8 and int64\n\n"
      "The offsets (in the texts' joined code points) and table values of every character whose entry in\n"
      "`table` (one uint8 per code point) is not 0, and each text's start offset (n + 1; None is empty)."},
+    {"table_counts", table_counts, METH_VARARGS,
+     "table_counts(texts, table, n_values) -> bytes of int64, n_docs x n_values\n\n"
+     "Per text, how many of its characters have each value in `table` (one uint8 per code point, every\n"
+     "value below n_values); None counts as empty."},
     {NULL, NULL, 0, NULL},
 };
 

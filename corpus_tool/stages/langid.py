@@ -310,9 +310,8 @@ class LangIdStage(Stage):
         return "", set()
 
     def process(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
-        texts_col = batch.column(schema.TEXT)
-        counts = ts.class_counts(texts_col)
-        texts = texts_col.to_pylist()
+        texts = batch.column(schema.TEXT).to_pylist()
+        counts = ts.class_counts(texts)
         decisions = [self.decide(t or "", counts[i]) for i, t in enumerate(texts)]
         keep = np.fromiter((d.reason is None for d in decisions), dtype=bool, count=len(decisions))
         for d in decisions:
