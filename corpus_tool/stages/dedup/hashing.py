@@ -28,6 +28,11 @@ import xxhash
 
 from corpus_tool import charclass as cc
 
+try:  # the character path compiled (built by `pip install`); the numpy code below is the reference
+    from corpus_tool.stages.dedup import _minhash
+except ImportError:  # a source tree that was never built: same signatures, slower
+    _minhash = None
+
 U64 = np.uint64
 MASK32 = U64(0xFFFFFFFF)
 EMPTY_BAND = U64(0)  # band key of a document without shingles: never a candidate
@@ -300,8 +305,30 @@ def _jieba_tokens(norm: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np
     return np.array(out, dtype=np.uint64), counts
 
 
+def _char_signatures_native(texts: list[str], settings: ShingleSettings) -> tuple[np.ndarray, ...]:
+    """(norm, norm_lengths, sig, n_shingles) of the character path, by `_minhash.char_signatures`: the
+    same values as normalize_code_points, shingle_hashes and signatures (tests/test_dedup_native.py)."""
+    mapping, keep, _ = _bmp_tables()
+    k = _constants(settings.seed, settings.ngram, 1, 1)
+    bin_salt = _constants(settings.seed, 1, settings.num_perm, 1)["bin_salt"][0]
+    norm, lengths, sig, filled, n_shingles = _minhash.char_signatures(
+        texts, mapping, keep.view(np.uint8), settings.ngram, np.ascontiguousarray(k["position"]),
+        int(k["salt"][0]), int(bin_salt), settings.num_perm)
+    n, p = len(texts), settings.num_perm
+    sig = np.frombuffer(sig, dtype=np.uint32).reshape(n, p).copy()
+    filled = np.frombuffer(filled, dtype=np.uint8).reshape(n, p).astype(bool)
+    _densify(sig, filled, _constants(settings.seed, 1, p, 1)["densify"])
+    return (np.frombuffer(norm, dtype=np.uint32), np.frombuffer(lengths, dtype=np.int64), sig,
+            np.frombuffer(n_shingles, dtype=np.int32).copy())
+
+
 def batch_signatures(texts: list[str], settings: ShingleSettings) -> BatchSignatures:
     """Everything the dedup steps need to know about a batch of documents."""
+    if _minhash is not None and settings.tokenizer == "char" and settings.engine == DEFAULT_ENGINE:
+        norm, norm_lengths, sig, n_shingles = _char_signatures_native(texts, settings)
+        exact = exact_hashes(norm, norm_lengths, texts)
+        keys = band_keys(sig, settings.bands, settings.rows, settings.seed, n_shingles == 0)
+        return BatchSignatures(sig, keys, exact, norm_lengths.astype(np.int32), n_shingles)
     cps, lengths = code_points(texts)
     norm, norm_lengths = normalize_code_points(cps, lengths)
     exact = exact_hashes(norm, norm_lengths, texts)
