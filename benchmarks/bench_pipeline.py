@@ -328,6 +328,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=8, help="--mixed: JSONL files the corpus is split into")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--num-shards", type=int, default=4, help="tasks per stage")
+    ap.add_argument("--skip-floor", action="store_true", help="--mixed: leave out tokenizing alone")
     ap.add_argument("--start", choices=("fork", "spawn"), default="fork",
                     help="how `run` starts task processes (forked from it, or fresh ones as Slurm does)")
     args = ap.parse_args()
@@ -368,7 +369,8 @@ def main() -> None:
             f"fixed cost: {base['cpu']:.1f} s CPU for a run on one copy ({one_raw / 1e6:.2f} raw MB), "
             f"{base['cpu'] / base['tasks']:.2f} s per task process"
         )
-        floor = encode_batch_floor(models / "tokenizer" / "tokenizer.json", inputs) if args.mixed else None
+        floor = (encode_batch_floor(models / "tokenizer" / "tokenizer.json", inputs)
+                 if args.mixed and not args.skip_floor else None)
         if floor:
             print(f"tokenizing alone (HF encode_batch, 1 thread): {floor['cpu']:.1f} s CPU = "
                   f"{text_mb / floor['cpu']:.2f} MB/s of text per core, {floor['tokens']:,} tokens")
