@@ -12,6 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpus_tool.errors import MissingDependencyError
 from corpus_tool.stages import train_lm as tl
@@ -214,3 +216,52 @@ def test_shipped_reference_model_is_what_train_lm_makes(tmp_path):
     assert {k: v for k, v in shipped.items() if k not in varying} == \
         {k: v for k, v in meta.items() if k not in varying}
     assert [Path(p).name for p in shipped["trained_on"]] == sorted(p.name for p in REFERENCE.glob("*.txt"))
+
+
+def _python_lines(text: str) -> tuple[list[bytes], int]:
+    """The definition `char_lines` compiles: per line, its non-space characters joined by spaces."""
+    lines, count = [], 0
+    for line in text.split("\n"):
+        compact = "".join(line.split())
+        if compact:
+            lines.append(" ".join(compact).encode("utf-8"))
+            count += len(compact) + 1
+    return lines, count
+
+
+WHITESPACE_AND_TEXT = st.sampled_from(["\n", " ", "\t", "\r", "\u3000", "\u00a0", "\x0b", "\x0c", "\x1c", "\x1f",
+                                       "\x85", "\u2028", "\u2029", "\u200b", "\ufeff", "中", "文", "a", "。", "é",
+                                       "𠀀", "😀", "\x00", "\x7f", "ß"])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(WHITESPACE_AND_TEXT, max_size=40).map("".join))
+def test_compiled_char_lines_equal_their_definition(text):
+    from corpus_tool.stages._textscan import char_lines
+
+    assert char_lines(text) == _python_lines(text)
+
+
+@given(st.text(max_size=80))
+def test_compiled_char_lines_on_any_unicode(text):
+    from corpus_tool.stages._textscan import char_lines
+
+    got = char_lines(text)
+    if any(0xD800 <= ord(c) < 0xE000 for c in text):
+        assert got is None  # a lone surrogate: the Python path (and its error) decides
+    else:
+        assert got == _python_lines(text)
+
+
+def test_compiled_scores_equal_the_python_path(model_dir, monkeypatch):
+    """The character path with the compiled preparation gives the same floats as the Python loop."""
+    from corpus_tool.stages import perplexity
+
+    assert perplexity.char_lines is not None, "pip install builds corpus_tool/stages/_textscan.c"
+    lm = LanguageModel(model_dir)
+    rng = random.Random(3)
+    texts = [*HELD_OUT, "", " \n\u3000\n", "a b\r\nc\td", "ＡＢＣ１２３ 中文\n\n\n英文 English words",
+             *(garble(t, rng) for t in HELD_OUT), "\n".join(HELD_OUT) * 3]
+    native = [lm.doc_log_score(t) for t in texts]
+    monkeypatch.setattr(perplexity, "char_lines", None)
+    assert native == [lm.doc_log_score(t) for t in texts]

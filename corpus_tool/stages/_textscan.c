@@ -3,7 +3,8 @@
  * reference and the fallback; tests/test_normalize_identity.py compares them). Normalize's trigger
  * characters and OpenCC's script marks are rare, so the numpy way spent its time on arrays of every code
  * point. `table_counts` is the twin of textstats.class_counts (a bincount of the table's values per text),
- * which langid needs for every document.
+ * which langid needs for every document. `char_lines` is perplexity's per-line preparation of a text for
+ * a character-level KenLM model.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -161,6 +162,78 @@ static PyObject *table_counts(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* Append the UTF-8 bytes of code point c (not a surrogate) to buf. */
+static inline Py_ssize_t put_utf8(char *buf, Py_ssize_t n, Py_UCS4 c) {
+    if (c < 0x80) {
+        buf[n++] = (char)c;
+    } else if (c < 0x800) {
+        buf[n++] = (char)(0xC0 | (c >> 6));
+        buf[n++] = (char)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+        buf[n++] = (char)(0xE0 | (c >> 12));
+        buf[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
+        buf[n++] = (char)(0x80 | (c & 0x3F));
+    } else {
+        buf[n++] = (char)(0xF0 | (c >> 18));
+        buf[n++] = (char)(0x80 | ((c >> 12) & 0x3F));
+        buf[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
+        buf[n++] = (char)(0x80 | (c & 0x3F));
+    }
+    return n;
+}
+
+/* char_lines(text) -> (lines, tokens) or None: for each line of text (split at \n) that has a character
+ * which is not white space (str.isspace), those characters separated by single spaces, as UTF-8 bytes;
+ * tokens = the characters of all of them + one per line. That is, per line, `" ".join("".join(
+ * line.split())).encode()`. None when the text holds a surrogate (which UTF-8 cannot encode). */
+static PyObject *char_lines(PyObject *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    char *buf = malloc((size_t)len * 5 + 1); /* at most 4 bytes and a space per character */
+    PyObject *lines = PyList_New(0);
+    long long tokens = 0;
+    if (!buf || !lines) {
+        free(buf);
+        Py_XDECREF(lines);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t n = 0, chars = 0;
+    for (Py_ssize_t i = 0; i <= len; i++) {
+        Py_UCS4 c = i < len ? PyUnicode_READ(kind, data, i) : '\n';
+        if (c == '\n') {
+            if (chars) {
+                PyObject *line = PyBytes_FromStringAndSize(buf, n);
+                if (!line || PyList_Append(lines, line) < 0) {
+                    Py_XDECREF(line);
+                    goto fail;
+                }
+                Py_DECREF(line);
+                tokens += chars + 1;
+            }
+            n = chars = 0;
+            continue;
+        }
+        if (Py_UNICODE_ISSPACE(c)) continue;
+        if (c >= 0xD800 && c < 0xE000) {
+            free(buf);
+            Py_DECREF(lines);
+            Py_RETURN_NONE;
+        }
+        if (chars) buf[n++] = ' ';
+        n = put_utf8(buf, n, c);
+        chars++;
+    }
+    free(buf);
+    return Py_BuildValue("NL", lines, tokens);
+fail:
+    free(buf);
+    Py_DECREF(lines);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"table_hits", table_hits, METH_VARARGS,
      "table_hits(texts, table) -> (positions, values, starts) as bytes of int64, uint8 and int64\n\n"
@@ -170,6 +243,10 @@ static PyMethodDef methods[] = {
      "table_counts(texts, table, n_values) -> bytes of int64, n_docs x n_values\n\n"
      "Per text, how many of its characters have each value in `table` (one uint8 per code point, every\n"
      "value below n_values); None counts as empty."},
+    {"char_lines", char_lines, METH_VARARGS,
+     "char_lines(text) -> (lines, tokens) or None\n\n"
+     "Per line with a non-space character: its non-space characters joined by single spaces, as UTF-8\n"
+     "bytes; tokens counts those characters plus one per line. None when the text holds a surrogate."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -22,6 +22,11 @@ from corpus_tool.errors import MissingDependencyError, UsageError
 from corpus_tool.stage import Stage
 from corpus_tool.stages.train_lm import load_model_meta
 
+try:  # the per-line preparation of the character path, compiled (built by `pip install`)
+    from corpus_tool.stages._textscan import char_lines
+except ImportError:  # a source tree that was never built: the Python loop below, same scores
+    char_lines = None
+
 BUCKETS = ("head", "middle", "tail")
 
 
@@ -50,8 +55,15 @@ class LanguageModel:
     def doc_log_score(self, text: str) -> tuple[float, int]:
         """(sum of log10 probabilities, number of predicted tokens incl. one </s> per line)."""
         score = self._model.score
-        total, count = 0.0, 0
         char = self.tokenizer == "char"
+        prepared = char_lines(text) if char and char_lines is not None else None
+        if prepared is not None:  # the same lines as below, as the UTF-8 bytes KenLM's score encodes them to
+            lines, count = prepared
+            total = 0.0
+            for line in lines:
+                total += score(line, bos=True, eos=True)
+            return total, count
+        total, count = 0.0, 0
         for line in text.split("\n"):
             compact = "".join(line.split())
             if not compact:
