@@ -92,7 +92,7 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": ru.ru_utime + ru.r
 
 
 def run_step(step: str, **args) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(CODE))
+    env = dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH") or str(CODE))  # a snapshot to compare
     proc = subprocess.run([PY, "-c", STEP_CODE, step, json.dumps(args)], capture_output=True, text=True,
                           env=env)
     if proc.returncode:
@@ -265,6 +265,9 @@ def speed(a) -> None:
           f"{nbytes / 1e6 / total_wall:.2f} MB/s wall; recall of injected duplicates {hits}/{total}")
     summary = {"docs": a.docs, "mb": nbytes / 1e6, "steps": res, "mb_per_s_cpu": nbytes / 1e6 / total_cpu,
                "recall": [hits, total]}
+    if a.peer_docs <= 0:  # no side-by-side asked for
+        (Path(a.work) / "speed.json").write_text(json.dumps(summary, indent=1))
+        return
     # Side by side on a subset.
     sub_docs = min(a.peer_docs, a.docs)
     sub = root / "subset"
