@@ -265,3 +265,13 @@ def test_compiled_scores_equal_the_python_path(model_dir, monkeypatch):
     native = [lm.doc_log_score(t) for t in texts]
     monkeypatch.setattr(perplexity, "char_lines", None)
     assert native == [lm.doc_log_score(t) for t in texts]
+
+
+def test_compiled_char_lines_on_long_lines():
+    """Lines far longer than the scan's first buffer (it grows per line), in every UTF-8 length."""
+    from corpus_tool.stages._textscan import char_lines
+
+    rng = random.Random(9)
+    pieces = ["a", "é", "中", "😀", " ", "\t", "\u3000"]
+    text = "\n".join("".join(rng.choice(pieces) for _ in range(k)) for k in (1, 5000, 20000, 3, 70000))
+    assert char_lines(text) == _python_lines(text)

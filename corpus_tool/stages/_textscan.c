@@ -192,7 +192,9 @@ static PyObject *char_lines(PyObject *self, PyObject *args) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
-    char *buf = malloc((size_t)len * 5 + 1); /* at most 4 bytes and a space per character */
+    /* one line at a time: the buffer grows to the longest line's bytes, not the text's */
+    Py_ssize_t cap = 4096;
+    char *buf = malloc((size_t)cap);
     PyObject *lines = PyList_New(0);
     long long tokens = 0;
     if (!buf || !lines) {
@@ -221,6 +223,15 @@ static PyObject *char_lines(PyObject *self, PyObject *args) {
             free(buf);
             Py_DECREF(lines);
             Py_RETURN_NONE;
+        }
+        if (n + 5 > cap) { /* a space and at most 4 bytes */
+            char *bigger = realloc(buf, (size_t)(2 * cap));
+            if (!bigger) {
+                PyErr_NoMemory();
+                goto fail;
+            }
+            buf = bigger;
+            cap *= 2;
         }
         if (chars) buf[n++] = ' ';
         n = put_utf8(buf, n, c);
