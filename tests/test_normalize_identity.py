@@ -230,3 +230,21 @@ def test_normalize_bytes_unchanged_without_the_compiled_scan(config, monkeypatch
 
     monkeypatch.setattr(textstats, "_textscan", None)
     assert digest(config, make_documents(), batch=97) == GOLDEN[config]
+
+
+def test_compiled_table_counts_equal_numpy():
+    """textstats.table_counts (OpenCC's per-document script-flag counts, _textscan.c) against its numpy
+    reference on the converter's mark table, and the flag counts it gives against flag_counts over the
+    marked positions (what the converter used before)."""
+    from corpus_tool.stages import textstats
+    from corpus_tool.stages.opencc_convert import _MARK_BITS, _MARK_VALUES, flag_counts
+
+    assert textstats._textscan is not None, "pip install builds it"
+    texts = [*make_documents(200, seed=8), "", None, "乾隆發財", "𠀀乾發", "　ｆｕｌｌ", "abc"]
+    marks = nz.OpenCCConverter("t2s")._marks
+    got = textstats.table_counts(texts, marks, _MARK_VALUES)
+    np.testing.assert_array_equal(got, textstats.table_counts_reference(texts, marks, _MARK_VALUES))
+    marked, values, starts = textstats.table_hits(texts, marks)
+    flagged = (values & 15) != 0
+    np.testing.assert_array_equal(got @ _MARK_BITS, flag_counts(None, starts, (marked[flagged], values[flagged])))
+    assert (got @ _MARK_BITS).sum() > 1000

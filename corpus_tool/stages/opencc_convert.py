@@ -196,6 +196,12 @@ def chunks_to_convert(
     return doc[pick], (lo - starts[doc])[pick], (hi - starts[doc])[pick]
 
 
+# The converter's mark table holds the four script flags (bits 0-3) and the chunk-break bit (4): values
+# below 32, and per value which of the four flags it carries.
+_MARK_VALUES = 32
+_MARK_BITS = np.array([[(v >> j) & 1 for j in range(4)] for v in range(_MARK_VALUES)], dtype=np.int64)
+
+
 class OpenCCConverter:
     """Converts the text written in the source script, many documents per OpenCC call.
 
@@ -258,15 +264,11 @@ class OpenCCConverter:
         """One pass: convert the documents, or the chunks of them, written in the source script."""
         if self._table is None:
             return self.convert_once(texts)
-        from corpus_tool.stages.textstats import table_hits
+        from corpus_tool.stages.textstats import table_counts, table_hits
 
         any_src, src, tgt = self._cols
-        # one scan for the script flags and the chunk breaks (bit 4): only the marked characters
-        marked, values, starts = table_hits(texts, self._marks)
-        flagged = (values & 15) != 0
-        positions = marked[flagged], values[flagged]
-        breaks = marked[(values & 16) != 0]
-        counts = flag_counts(None, starts, positions)
+        # per document, the characters with each script flag: a count of the mark values, by bit
+        counts = table_counts(texts, self._marks, _MARK_VALUES) @ _MARK_BITS
         has_src = counts[:, any_src] > 0
         majority = counts[:, src] > counts[:, tgt]
         out = list(texts)
@@ -275,9 +277,18 @@ class OpenCCConverter:
             out[i] = new
         mixed = np.flatnonzero(has_src & ~majority)
         if mixed.size:
-            doc, lo, hi = chunks_to_convert(None, None, starts, mixed, 1 << any_src, 1 << tgt, positions, breaks)
+            # only the mixed documents' marked characters are needed, with their positions: one scan for
+            # the script flags and the chunk breaks (bit 4). (Chunks never cross a document's bounds, so
+            # finding them in this subset gives what the whole batch would.)
+            sub = [texts[i] for i in mixed.tolist()]
+            marked, values, starts = table_hits(sub, self._marks)
+            flagged = (values & 15) != 0
+            positions = marked[flagged], values[flagged]
+            breaks = marked[(values & 16) != 0]
+            doc, lo, hi = chunks_to_convert(None, None, starts, np.arange(len(sub)), 1 << any_src, 1 << tgt,
+                                            positions, breaks)
             if doc.size:
-                for d, new in zip(*_replace_chunks(texts, doc, lo, hi, self.convert_once), strict=True):
+                for d, new in zip(*_replace_chunks(texts, mixed[doc], lo, hi, self.convert_once), strict=True):
                     out[d] = new
         return out
 

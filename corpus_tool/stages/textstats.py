@@ -98,30 +98,42 @@ def code_points(texts: pa.Array | pa.ChunkedArray | list[str]) -> tuple[np.ndarr
     return cps, starts
 
 
-def class_counts(texts: pa.Array | pa.ChunkedArray | list[str]) -> np.ndarray:
-    """Per-document counts of every character class: an int64 array of shape (n_docs, N_CLASSES). A list
-    of strs is counted by the compiled scan where it is built (`class_counts_reference` is the numpy way,
-    kept as the fallback and the tests' oracle)."""
+def table_counts(texts: pa.Array | pa.ChunkedArray | list[str], table: np.ndarray, n_values: int) -> np.ndarray:
+    """Per text, how many of its characters have each value of `table` (uint8 per code point, every value
+    below n_values): an int64 array of shape (n_docs, n_values); None counts as empty. A list of strs is
+    counted by the compiled scan where it is built, in one pass over the strings."""
     if _textscan is not None and isinstance(texts, list):
-        counts = _textscan.table_counts(texts, CHAR_CLASS, N_CLASSES)
-        return np.frombuffer(counts, dtype=np.int64).reshape(len(texts), N_CLASSES)
-    return class_counts_reference(texts)
+        counts = _textscan.table_counts(texts, table, n_values)
+        return np.frombuffer(counts, dtype=np.int64).reshape(len(texts), n_values)
+    return table_counts_reference(texts, table, n_values)
 
 
-def class_counts_reference(texts: pa.Array | pa.ChunkedArray | list[str]) -> np.ndarray:
-    """`class_counts` with numpy: the table looked up for every code point, then one bincount per text."""
+def table_counts_reference(texts: pa.Array | pa.ChunkedArray | list[str], table: np.ndarray,
+                           n_values: int) -> np.ndarray:
+    """`table_counts` with numpy: the table looked up for every code point, then one bincount per text
+    (the fallback, and the tests' oracle)."""
     cps, starts = code_points(texts)
     n = len(starts) - 1
     if cps.size == 0:
-        return np.zeros((n, N_CLASSES), dtype=np.int64)
-    classes = CHAR_CLASS[cps]
-    out = np.zeros((n, N_CLASSES), dtype=np.int64)
+        return np.zeros((n, n_values), dtype=np.int64)
+    values = table[cps]
+    out = np.zeros((n, n_values), dtype=np.int64)
     # One bincount per document: no per-character document index, so memory stays at 5 bytes per character.
     for i in range(n):
         lo, hi = starts[i], starts[i + 1]
         if hi > lo:
-            out[i] = np.bincount(classes[lo:hi], minlength=N_CLASSES)
+            out[i] = np.bincount(values[lo:hi], minlength=n_values)
     return out
+
+
+def class_counts(texts: pa.Array | pa.ChunkedArray | list[str]) -> np.ndarray:
+    """Per-document counts of every character class: an int64 array of shape (n_docs, N_CLASSES)."""
+    return table_counts(texts, CHAR_CLASS, N_CLASSES)
+
+
+def class_counts_reference(texts: pa.Array | pa.ChunkedArray | list[str]) -> np.ndarray:
+    """`class_counts` with numpy (tests/test_langid.py compares the two)."""
+    return table_counts_reference(texts, CHAR_CLASS, N_CLASSES)
 
 
 def total(counts: np.ndarray, classes: tuple[int, ...] | int) -> np.ndarray:
