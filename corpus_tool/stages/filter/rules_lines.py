@@ -148,9 +148,11 @@ def boilerplate_lines_rule(
         k = min(edge_lines, len(stripped) // 2)  # head and tail never overlap, even on a short page
         if k <= 0:
             return frozenset()
-        head, tail, middle = set(stripped[:k]), set(stripped[-k:]), set(stripped[k:-k])
+        both = set(stripped[:k]) & set(stripped[-k:])
+        if not both:  # most pages: no line at both edges, and no need to hash the ones in between
+            return frozenset()
         # only at the edges: a line that also repeats in between (a chorus, a loop) is content
-        return frozenset(s for s in (head & tail) - middle if len(s) <= max_line_chars)
+        return frozenset(s for s in both - set(stripped[k:-k]) if len(s) <= max_line_chars)
 
     def may_hold_markers(doc: DocView) -> bool:
         """False when no line can hold a marker: none occurs in the lowercased document. (A line's
