@@ -324,7 +324,7 @@ def test_list_or_table_test_equals_its_regex():
 
     rng = random.Random(8)
     lines = [s for d in documents(200, seed=3) for s in d.split("\n")]
-    alphabet = list("-*•·+◦▪●○■□◆◇→(（)）1.2、:：一二十aZ |│┃\t的。 ")
+    alphabet = list("-*•·+◦▪●○■□◆◇→(（)）1.2、:：一二十aZ |│┃\t的。 １٣߀zAé")  # and digits of other scripts
     lines += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20000)]
     answers = [LIST_OR_TABLE.search(s) is not None for s in lines]
     assert [is_list_or_table(s) for s in lines] == answers
