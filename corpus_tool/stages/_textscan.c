@@ -43,16 +43,22 @@ static int add(Hits *h, int64_t pos, uint8_t val) {
         }                                                                      \
     } while (0)
 
+/* The lookup table's buffer (one uint8 per code point); -1 with an exception set when it is too short. */
+static int get_table(PyObject *table_obj, Py_buffer *view) {
+    if (PyObject_GetBuffer(table_obj, view, PyBUF_SIMPLE) < 0) return -1;
+    if (view->len < 0x110000) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_ValueError, "table: need one byte per code point");
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *table_hits(PyObject *self, PyObject *args) {
     PyObject *texts, *table_obj;
     if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &texts, &table_obj)) return NULL;
     Py_buffer view;
-    if (PyObject_GetBuffer(table_obj, &view, PyBUF_SIMPLE) < 0) return NULL;
-    if (view.len < 0x110000) {
-        PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "table: need one byte per code point");
-        return NULL;
-    }
+    if (get_table(table_obj, &view) < 0) return NULL;
     const uint8_t *table = view.buf;
     Py_ssize_t n_docs = PyList_GET_SIZE(texts);
     PyObject *starts = PyBytes_FromStringAndSize(NULL, (n_docs + 1) * (Py_ssize_t)sizeof(int64_t));
@@ -119,12 +125,7 @@ static PyObject *table_counts(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_buffer view;
-    if (PyObject_GetBuffer(table_obj, &view, PyBUF_SIMPLE) < 0) return NULL;
-    if (view.len < 0x110000) {
-        PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "table: need one byte per code point");
-        return NULL;
-    }
+    if (get_table(table_obj, &view) < 0) return NULL;
     const uint8_t *table = view.buf;
     for (Py_ssize_t c = 0; c < 0x110000; c++)
         if (table[c] >= n_values) {

@@ -309,15 +309,15 @@ def _char_signatures_native(texts: list[str], settings: ShingleSettings) -> tupl
     """(norm, norm_lengths, sig, n_shingles) of the character path, by `_minhash.char_signatures`: the
     same values as normalize_code_points, shingle_hashes and signatures (tests/test_dedup_native.py)."""
     mapping, keep, _ = _bmp_tables()
-    k = _constants(settings.seed, settings.ngram, 1, 1)
-    bin_salt = _constants(settings.seed, 1, settings.num_perm, 1)["bin_salt"][0]
+    k = _constants(settings.seed, settings.ngram, 1, 1)  # the n-gram hash's, as shingle_hashes takes them
+    kb = _constants(settings.seed, 1, settings.num_perm, 1)  # the bins', as signatures takes them
     norm, lengths, sig, filled, n_shingles = _minhash.char_signatures(
         texts, mapping, keep.view(np.uint8), settings.ngram, np.ascontiguousarray(k["position"]),
-        int(k["salt"][0]), int(bin_salt), settings.num_perm)
+        int(k["salt"][0]), int(kb["bin_salt"][0]), settings.num_perm)
     n, p = len(texts), settings.num_perm
     sig = np.frombuffer(sig, dtype=np.uint32).reshape(n, p).copy()
     filled = np.frombuffer(filled, dtype=np.uint8).reshape(n, p).astype(bool)
-    _densify(sig, filled, _constants(settings.seed, 1, p, 1)["densify"])
+    _densify(sig, filled, kb["densify"])
     return (np.frombuffer(norm, dtype=np.uint32), np.frombuffer(lengths, dtype=np.int64), sig,
             np.frombuffer(n_shingles, dtype=np.int32).copy())
 
