@@ -6,6 +6,7 @@ folder that is not one of our models is never replaced.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -16,6 +17,15 @@ from pathlib import Path
 from corpus_tool.errors import OutputError
 
 
+def remove_stale_work_dirs(out: Path) -> None:
+    """Delete the work directories a killed training (SIGKILL, OOM kill) left beside `out`: never complete,
+    never read, but disk space, and clutter that a rerun would otherwise leave for good. (The directory
+    twin of shards.remove_temporaries, whose policy it follows: every one of `out`'s, whatever its PID.)"""
+    for stale in out.parent.glob(f".{glob.escape(out.name)}.tmp-*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 @contextmanager
 def replace_dir_atomically(out: Path, marker: str) -> Iterator[Path]:
     """Yield a fresh work directory beside `out`; on success it becomes `out` (an old model there is
@@ -24,6 +34,7 @@ def replace_dir_atomically(out: Path, marker: str) -> Iterator[Path]:
         raise OutputError(f"{out}: exists and is not a corpus-tool model directory; not overwriting it")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_work_dirs(out)
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         umask = os.umask(0)
         os.umask(umask)

@@ -275,3 +275,18 @@ def test_compiled_char_lines_on_long_lines():
     pieces = ["a", "é", "中", "😀", " ", "\t", "\u3000"]
     text = "\n".join("".join(rng.choice(pieces) for _ in range(k)) for k in (1, 5000, 20000, 3, 70000))
     assert char_lines(text) == _python_lines(text)
+
+
+def test_a_killed_trainings_work_dir_is_removed_by_the_next(tmp_path):
+    """train-lm (like train-quality) builds its model in a hidden work directory beside it; one that a
+    SIGKILL left behind is deleted when the next training of that model starts."""
+    out = tmp_path / "lm"
+    stale = tmp_path / ".lm.tmp-killed1"
+    stale.mkdir()
+    (stale / "model.bin").write_bytes(b"half")
+    other = tmp_path / ".lm2.tmp-keep"  # another model's: not ours to touch
+    other.mkdir()
+    tl.train_lm([str(REFERENCE)], out, order=3, tokenizer="char")
+    assert (out / "model.bin").is_file()
+    assert not stale.exists() and other.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lm2.tmp-keep", "lm"]
