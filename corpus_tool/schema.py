@@ -9,6 +9,7 @@ document a near-duplicate was matched to). docs/shard-contract.md describes ever
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 # Column names, so that no stage spells a string of its own.
@@ -119,3 +120,34 @@ def replace_column(batch: pa.RecordBatch, name: str, values: pa.Array | list) ->
     if arr.type != field.type:
         arr = arr.cast(field.type)
     return batch.set_column(i, field, arr)
+
+
+def replace_strings(batch: pa.RecordBatch, name: str, values: list[str], originals: list[str]) -> pa.RecordBatch:
+    """`replace_column(batch, name, values)` for a string column read as `originals`: the rows whose value
+    is still the one read (the same object, or an equal str) keep their UTF-8 bytes as they are, and only
+    the others are encoded. Encoding is most of the cost of a new text column (a str decoded from Arrow
+    has no UTF-8 copy of its own), and a cleaner changes a few documents in a batch, not all of them."""
+    changed = [i for i, (v, o) in enumerate(zip(values, originals, strict=True)) if v is not o and v != o]
+    if not changed:
+        return batch
+    col = batch.column(name)
+    if col.type != pa.string() or col.null_count or len(changed) > len(values) // 2:
+        return replace_column(batch, name, values)
+    new = pa.array([values[i] for i in changed], pa.string())
+    offsets = np.frombuffer(col.buffers()[1], np.int32, len(col) + 1, col.offset * 4)
+    new_offsets = np.frombuffer(new.buffers()[1], np.int32, len(new) + 1, new.offset * 4)
+    lengths = np.diff(offsets).astype(np.int64)
+    lengths[changed] = np.diff(new_offsets)
+    ends = np.cumsum(lengths)
+    if ends.size and ends[-1] > np.iinfo(np.int32).max:
+        return replace_column(batch, name, values)
+    data = memoryview(col.buffers()[2] or b"")
+    new_data = memoryview(new.buffers()[2] or b"")
+    pieces, row = [], 0
+    for k, i in enumerate(changed):  # the kept bytes before row i, then row i's new bytes
+        pieces += [data[offsets[row]:offsets[i]], new_data[new_offsets[k]:new_offsets[k + 1]]]
+        row = i + 1
+    pieces.append(data[offsets[row]:offsets[-1]])
+    out_offsets = np.concatenate(([0], ends)).astype(np.int32)
+    arr = pa.StringArray.from_buffers(len(values), pa.py_buffer(out_offsets), pa.py_buffer(b"".join(pieces)))
+    return replace_column(batch, name, arr)

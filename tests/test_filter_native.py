@@ -161,3 +161,20 @@ def test_native_letterless_lines_equal_the_regex(monkeypatch):
     monkeypatch.setattr(rules_lines, "_charstats", None)
     assert verdicts() == native
     assert sum(1 for v, _ in native if v) > 200
+
+
+def test_native_stripped_lines_equal_split_and_strip():
+    """DocView.lines compiled: the same strings as split("\\n") + str.strip + dropping empty ones, for every
+    kind of whitespace str.strip removes (\\r, \\x1c-\\x1f, \\x85, U+2028, U+3000 ...) and all string kinds."""
+    from corpus_tool.stages.filter import _charstats
+
+    rng = random.Random(23)
+    pieces = ["a", "中", "😀", " ", "\t", "\r", "\n", "\n\n", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0",
+              "\u2028", "\u2029", "\u3000", "\u200b", "\ufeff", "é", "。"]
+    texts = documents(100, seed=29) + ["", "\n", "  ", "\n \n", "x", " x ", "\nx\n"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(2000)]
+    for t in texts:
+        assert _charstats.stripped_lines(t) == list(filter(None, map(str.strip, t.split("\n")))), repr(t)
+    assert sum(len(_charstats.stripped_lines(t)) > 1 for t in texts) > 500
+    with pytest.raises(TypeError):
+        _charstats.stripped_lines(b"bytes")

@@ -335,7 +335,7 @@ class NormalizeStage(Stage):
                 self.counters["changed_docs"] += 1
         self.counters["chars_in"] += sum(len(t or "") for t in texts)
         self.counters["chars_out"] += sum(len(t) for t in out)
-        new = schema.replace_column(batch, schema.TEXT, pa.array(out, pa.string()))
+        new = schema.replace_strings(batch, schema.TEXT, out, texts)
         new = schema.replace_column(new, schema.NORMALIZED, pa.array(changed, pa.list_(pa.string())))
         keep = np.fromiter((bool(t) for t in out), dtype=bool, count=len(out))
         reasons = [None if k else "empty" for k in keep]

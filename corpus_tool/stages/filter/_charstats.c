@@ -117,7 +117,41 @@ static PyObject *letterless_lines(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* The non-empty stripped lines, as list(filter(None, map(str.strip, text.split("\n")))): one pass that
+ * makes only the strings it returns (str.strip removes what Py_UNICODE_ISSPACE calls whitespace). */
+static PyObject *stripped_lines(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "stripped_lines: expected a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t start = 0; out && start <= len;) {
+        Py_ssize_t end = PyUnicode_FindChar(text, '\n', start, len, 1);
+        if (end == -2) {
+            Py_CLEAR(out);
+            break;
+        }
+        if (end < 0) end = len;
+        Py_ssize_t first = start, stop = end;
+        while (first < stop && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, first))) first++;
+        while (stop > first && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, stop - 1))) stop--;
+        if (stop > first) {
+            PyObject *line = PyUnicode_Substring(text, first, stop);
+            if (!line || PyList_Append(out, line) < 0) Py_CLEAR(out);
+            Py_XDECREF(line);
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"stripped_lines", stripped_lines, METH_O,
+     "stripped_lines(text) -> [line, ...]\n\n"
+     "The lines of text.split('\\n') stripped (str.strip), the empty ones left out."},
     {"letterless_lines", letterless_lines, METH_VARARGS,
      "letterless_lines(text, max_chars) -> [line number, ...]\n\n"
      "The lines of text.split('\\n') that are not blank, at most max_chars long once stripped, and hold no\n"

@@ -99,7 +99,9 @@ class DocView:
 
     @cached_property
     def lines(self) -> list[str]:
-        """Non-empty lines, stripped."""
+        """Non-empty lines, stripped (in one compiled pass where it is built)."""
+        if _charstats is not None:
+            return _charstats.stripped_lines(self.text)
         return list(filter(None, map(str.strip, self.text.split("\n"))))
 
     @cached_property

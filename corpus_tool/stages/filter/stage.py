@@ -156,7 +156,7 @@ class FilterStage(Stage):
             flags.append(v.flags)
         self.counters["docs"] += len(texts)
         if changed:
-            batch = schema.replace_column(batch, schema.TEXT, new_texts)
+            batch = schema.replace_strings(batch, schema.TEXT, new_texts, texts)
             batch = schema.replace_column(batch, schema.CLEANED, new_cleaned)
         if self.annotate:
             batch = ann.annotate_batch(batch, signals, flags)
