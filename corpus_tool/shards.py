@@ -40,7 +40,7 @@ ZSTD_LEVEL = 3
 # up to a megabyte of each text column chunk (one per 512-row batch) before falling back to plain, a few per
 # cent of a stage's write time; zstd takes care of the columns that repeat (lang, source), and the files come
 # out slightly smaller (11.82 against 11.86 MB for a 29.5 MB shard).
-USE_DICTIONARY = True
+USE_DICTIONARY = False
 
 
 @dataclass(frozen=True)
