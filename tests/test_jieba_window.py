@@ -146,3 +146,29 @@ def test_the_route_memo_follows_a_changed_dictionary(jw):
         else:
             del dt.FREQ[word]
     assert jw.route_ends(block) == before
+
+
+def test_the_compiled_memo_gives_the_dict_memos_routes(jw):
+    """route() through a Memo (keyed by code points), a dict memo and no memo: the same routes, jieba's, for
+    real blocks and generated ones over a small alphabet (so that fragments repeat and are met again in the
+    Memo, including ones that share a hash bucket), a second pass answered from the filled Memo included."""
+    from corpus_tool.stages.filter import _jieba_route
+
+    assert isinstance(jw.memo, _jieba_route.Memo)
+    rng = random.Random(31)
+    blocks = [b for p in reference_paragraphs()[:120] for b in jieba.re_han_default.split(p) if b]
+    alphabet = "的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会家可下而过天去"
+    blocks += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(1500)]
+    blocks += ["𠀀𠀁中文", "中文😀", "é中"]
+    memo, plain = _jieba_route.Memo(), {}
+    logtotal = jw.logtotal
+    for _ in range(2):
+        for b in blocks:
+            want = _jieba_route.route(b, jw.freq, logtotal)
+            assert _jieba_route.route(b, jw.freq, logtotal, memo) == want
+            assert _jieba_route.route(b, jw.freq, logtotal, plain) == want
+    assert len(memo) == len(plain) > 1000
+    for b in blocks[:50]:
+        assert _jieba_route.route(b, jw.freq, logtotal, memo) == jieba_route(b)
+    with pytest.raises(TypeError):
+        _jieba_route.route("中文", jw.freq, logtotal, [])

@@ -9,6 +9,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #define MEMO_MAX 200000 /* fragments remembered per memo dict */
@@ -61,10 +62,212 @@ static int push(Py_ssize_t **ends, double **logf, Py_ssize_t *used, Py_ssize_t *
     return 0;
 }
 
+/* The best route over the DAG (jieba's calc): for each position, where its word ends, as a list. */
+static PyObject *best_route(Py_ssize_t n, const Py_ssize_t *dag_start, const Py_ssize_t *ends, const double *logf,
+                            double logtotal, double *best, Py_ssize_t *best_end) {
+    PyObject *out;
+    best[n] = 0.0;
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        double bv = 0.0;
+        Py_ssize_t bx = -1;
+        for (Py_ssize_t j = dag_start[k]; j < dag_start[k + 1]; j++) {
+            double v = (logf[j] - logtotal) + best[ends[j] + 1];
+            if (bx < 0 || v > bv || (v == bv && ends[j] > bx)) {
+                bv = v;
+                bx = ends[j];
+            }
+        }
+        best[k] = bv;
+        best_end[k] = bx;
+    }
+    out = PyList_New(n);
+    for (Py_ssize_t k = 0; out && k < n; k++) {
+        PyObject *x = PyLong_FromSsize_t(best_end[k]);
+        if (!x) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, k, x);
+    }
+    return out;
+}
+
+/* Memo: jieba's FREQ answers for fragments seen before, keyed by their code points, so that a fragment
+ * met again costs a hash of its characters and no str of its own (PyUnicode_Substring plus a dict lookup
+ * for every fragment was most of the route's time). Open addressing, at most MEMO_MAX fragments. */
+enum { EMPTY = 0, ABSENT = 1, FALSY = 2, TRUTHY = 3 };
+
+typedef struct {
+    uint64_t hash;
+    Py_ssize_t off; /* the fragment's code points: arena[off : off + len] */
+    Py_ssize_t len;
+    double f; /* float(FREQ[frag]) when TRUTHY */
+    int state;
+} Slot;
+
+typedef struct {
+    PyObject_HEAD
+    Slot *slots;
+    Py_ssize_t mask, used;
+    Py_UCS4 *arena;
+    Py_ssize_t arena_used, arena_cap;
+} MemoObject;
+
+static void memo_dealloc(MemoObject *m) {
+    free(m->slots);
+    free(m->arena);
+    Py_TYPE(m)->tp_free((PyObject *)m);
+}
+
+static Py_ssize_t memo_length(PyObject *m) { return ((MemoObject *)m)->used; }
+static PySequenceMethods memo_as_sequence = {.sq_length = memo_length};
+
+static PyTypeObject MemoType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "corpus_tool.stages.filter._jieba_route.Memo",
+    .tp_basicsize = sizeof(MemoObject),
+    .tp_dealloc = (destructor)memo_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Memo(): route()'s memory of one FREQ dict's answers; make a new one when FREQ changes.",
+    .tp_new = PyType_GenericNew,
+    .tp_as_sequence = &memo_as_sequence,
+};
+
+static inline uint64_t mix(uint64_t h, Py_UCS4 c) { return (h ^ c) * 0x100000001b3ULL; }
+
+/* The slot of s[k:i + 1] (hash h): its entry, or the empty slot where it would go. */
+static Slot *memo_find(MemoObject *m, uint64_t h, int kind, const void *data, Py_ssize_t k, Py_ssize_t i) {
+    Py_ssize_t len = i + 1 - k;
+    for (Py_ssize_t j = (Py_ssize_t)(h & (uint64_t)m->mask);; j = (j + 1) & m->mask) {
+        Slot *e = &m->slots[j];
+        if (e->state == EMPTY) return e;
+        if (e->hash != h || e->len != len) continue;
+        const Py_UCS4 *key = m->arena + e->off;
+        Py_ssize_t x = 0;
+        while (x < len && key[x] == PyUnicode_READ(kind, data, k + x)) x++;
+        if (x == len) return e;
+    }
+}
+
+/* Remember the answer for s[k:i + 1] in the empty slot `e`; a full memo or no memory: not remembered. */
+static void memo_store(MemoObject *m, Slot *e, uint64_t h, int kind, const void *data, Py_ssize_t k,
+                       Py_ssize_t i, int state, double f) {
+    Py_ssize_t len = i + 1 - k;
+    if (m->used >= MEMO_MAX) return;
+    if (m->arena_used + len > m->arena_cap) {
+        Py_ssize_t cap = 2 * m->arena_cap + len + 1024;
+        Py_UCS4 *a = realloc(m->arena, (size_t)cap * sizeof(Py_UCS4));
+        if (!a) return;
+        m->arena = a;
+        m->arena_cap = cap;
+    }
+    for (Py_ssize_t x = 0; x < len; x++) m->arena[m->arena_used + x] = PyUnicode_READ(kind, data, k + x);
+    e->hash = h;
+    e->off = m->arena_used;
+    e->len = len;
+    e->f = f;
+    e->state = state;
+    m->arena_used += len;
+    m->used++;
+}
+
+/* FREQ.get(s[k:i + 1]) as a state (ABSENT, FALSY, TRUTHY with *f), through the memo; -1 on a Python error. */
+static int memo_lookup(MemoObject *m, PyObject *freq, PyObject *s, int kind, const void *data, Py_ssize_t k,
+                       Py_ssize_t i, uint64_t h, double *f) {
+    Slot *e = memo_find(m, h, kind, data, k, i);
+    if (e->state != EMPTY) {
+        *f = e->f;
+        return e->state;
+    }
+    PyObject *frag = PyUnicode_Substring(s, k, i + 1);
+    if (!frag) return -1;
+    PyObject *v = PyDict_GetItemWithError(freq, frag);
+    Py_DECREF(frag);
+    if (!v) {
+        if (PyErr_Occurred()) return -1;
+        memo_store(m, e, h, kind, data, k, i, ABSENT, 0.0);
+        return ABSENT;
+    }
+    int truthy = PyObject_IsTrue(v);
+    if (truthy < 0) return -1;
+    *f = 0.0;
+    if (truthy) {
+        *f = PyFloat_AsDouble(v);
+        if (*f == -1.0 && PyErr_Occurred()) return -1;
+    }
+    memo_store(m, e, h, kind, data, k, i, truthy ? TRUTHY : FALSY, *f);
+    return truthy ? TRUTHY : FALSY;
+}
+
+static int memo_ready(MemoObject *m) {
+    if (m->slots) return 0;
+    Py_ssize_t cap = 1;
+    while (cap < 2 * MEMO_MAX + 1) cap <<= 1; /* at most half full */
+    m->slots = calloc((size_t)cap, sizeof(Slot));
+    if (!m->slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    m->mask = cap - 1;
+    return 0;
+}
+
+/* route() with a Memo: the same DAG and arithmetic as route() below, the lookups through the memo. */
+static PyObject *route_memo(PyObject *s, PyObject *freq, double logtotal, MemoObject *m) {
+    if (memo_ready(m) < 0) return NULL;
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    Py_ssize_t *dag_start = malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    Py_ssize_t cap = 4 * n + 4, used = 0;
+    Py_ssize_t *ends = malloc((size_t)cap * sizeof(Py_ssize_t));
+    double *logf = malloc((size_t)cap * sizeof(double));
+    double *best = malloc((size_t)(n + 1) * sizeof(double));
+    Py_ssize_t *best_end = malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    PyObject *out = NULL;
+    if (!dag_start || !ends || !logf || !best || !best_end) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        dag_start[k] = used;
+        uint64_t h = 0xcbf29ce484222325ULL, h1 = 0;
+        double f;
+        for (Py_ssize_t i = k; i < n; i++) {
+            h = mix(h, PyUnicode_READ(kind, data, i));
+            if (i == k) h1 = h;
+            int state = memo_lookup(m, freq, s, kind, data, k, i, h, &f);
+            if (state < 0) goto done;
+            if (state == ABSENT) break; /* not even a prefix of a word: the DAG stops here */
+            if (state == FALSY) continue; /* a prefix only */
+            if (push(&ends, &logf, &used, &cap, i, f) < 0) goto done;
+        }
+        if (used == dag_start[k]) { /* no word starts here: the character alone, FREQ.get(...) or 1 */
+            int state = memo_lookup(m, freq, s, kind, data, k, k, h1, &f);
+            if (state < 0) goto done;
+            if (push(&ends, &logf, &used, &cap, k, state == TRUTHY ? f : 1.0) < 0) goto done;
+        }
+    }
+    dag_start[n] = used;
+    out = best_route(n, dag_start, ends, logf, logtotal, best, best_end);
+done:
+    free(dag_start);
+    free(ends);
+    free(logf);
+    free(best);
+    free(best_end);
+    return out;
+}
+
 static PyObject *route(PyObject *self, PyObject *args) {
     PyObject *s, *freq, *memo = NULL;
     double logtotal;
-    if (!PyArg_ParseTuple(args, "UO!d|O!", &s, &PyDict_Type, &freq, &logtotal, &PyDict_Type, &memo)) return NULL;
+    if (!PyArg_ParseTuple(args, "UO!d|O", &s, &PyDict_Type, &freq, &logtotal, &memo)) return NULL;
+    if (memo && PyObject_TypeCheck(memo, &MemoType)) return route_memo(s, freq, logtotal, (MemoObject *)memo);
+    if (memo == Py_None) memo = NULL;
+    if (memo && !PyDict_Check(memo)) {
+        PyErr_SetString(PyExc_TypeError, "route: memo must be a Memo, a dict or None");
+        return NULL;
+    }
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     /* dag[k]: the ends i (ascending) of the dictionary words s[k:i + 1]; weight[k][j]: log(freq) of each */
     Py_ssize_t *dag_start = malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
@@ -107,29 +310,7 @@ static PyObject *route(PyObject *self, PyObject *args) {
         }
     }
     dag_start[n] = used;
-    best[n] = 0.0;
-    for (Py_ssize_t k = n - 1; k >= 0; k--) {
-        double bv = 0.0;
-        Py_ssize_t bx = -1;
-        for (Py_ssize_t j = dag_start[k]; j < dag_start[k + 1]; j++) {
-            double v = (logf[j] - logtotal) + best[ends[j] + 1];
-            if (bx < 0 || v > bv || (v == bv && ends[j] > bx)) {
-                bv = v;
-                bx = ends[j];
-            }
-        }
-        best[k] = bv;
-        best_end[k] = bx;
-    }
-    out = PyList_New(n);
-    for (Py_ssize_t k = 0; out && k < n; k++) {
-        PyObject *x = PyLong_FromSsize_t(best_end[k]);
-        if (!x) {
-            Py_CLEAR(out);
-            break;
-        }
-        PyList_SET_ITEM(out, k, x);
-    }
+    out = best_route(n, dag_start, ends, logf, logtotal, best, best_end);
 done:
     free(dag_start);
     free(ends);
@@ -224,11 +405,22 @@ static PyMethodDef methods[] = {
     {"route", route, METH_VARARGS,
      "route(block, freq, logtotal, memo=None) -> [end, ...]\n\n"
      "For each position of `block`, the last position of the word that jieba's best route (get_DAG, calc with\n"
-     "dictionary `freq` and log(total) `logtotal`) takes there: route[k][1] of Tokenizer.calc. `memo`, a dict,\n"
-     "remembers freq's answers (None: absent) for the next calls; it must be emptied if freq changes."},
+     "dictionary `freq` and log(total) `logtotal`) takes there: route[k][1] of Tokenizer.calc. `memo`, a Memo\n"
+     "(or a dict), remembers freq's answers for the next calls; it must be replaced (emptied) if freq changes."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jieba_route", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__jieba_route(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__jieba_route(void) {
+    if (PyType_Ready(&MemoType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&MemoType);
+    if (PyModule_AddObject(m, "Memo", (PyObject *)&MemoType) < 0) {
+        Py_DECREF(&MemoType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -28,7 +28,7 @@ class JiebaWindow:
         self.dt = jieba.dt
         self.freq = self.dt.FREQ
         self.logtotal = log(self.dt.total)
-        self.memo: dict[str, Any] = {}  # the compiled route's memory of FREQ lookups
+        self.memo = self._new_memo()  # the compiled route's memory of FREQ lookups
         self._seen = (self.dt.total, len(self.freq))
         self.re_han = jieba.re_han_default
         self.re_skip = jieba.re_skip_default
@@ -37,6 +37,12 @@ class JiebaWindow:
         self.hmm_start = tuple(fs.start_P[y] for y in "BMES")
         self.hmm_trans = tuple(fs.trans_P[a].get(b, fs.MIN_FLOAT) for a in "BMES" for b in "BMES")
         self.hmm_emit = tuple(fs.emit_P[y] for y in "BMES")
+
+    @staticmethod
+    def _new_memo() -> Any:
+        """An empty memory of FREQ's answers: the compiled Memo (keyed by code points, no str made for a
+        fragment seen before), a dict with an older build of the module."""
+        return _jieba_route.Memo() if _jieba_route is not None and hasattr(_jieba_route, "Memo") else {}
 
     def hmm_tokens(self, run: str) -> list[str]:
         """`list(jieba.finalseg.cut(run))`, with the Viterbi path compiled where it is built."""
@@ -67,7 +73,7 @@ class JiebaWindow:
         if _jieba_route is not None:
             if (self.dt.total, len(self.freq)) != self._seen:  # jieba.add_word and the like: start afresh
                 self.logtotal, self._seen = log(self.dt.total), (self.dt.total, len(self.freq))
-                self.memo.clear()
+                self.memo = self._new_memo()
             return _jieba_route.route(block, self.freq, self.logtotal, self.memo)
         route: dict[int, tuple[float, int]] = {}
         self.dt.calc(block, self.dt.get_DAG(block), route)
