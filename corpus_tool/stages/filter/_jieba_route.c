@@ -43,6 +43,30 @@ fail:
     return NULL;
 }
 
+enum { EMPTY = 0, ABSENT = 1, FALSY = 2, TRUTHY = 3 };
+
+/* A FREQ value (NULL: absent) as a state: ABSENT, FALSY (a prefix only) or TRUTHY with float(value) in *f;
+ * -1 on a Python error. */
+static int value_state(PyObject *v, double *f) {
+    *f = 0.0;
+    if (!v) return ABSENT;
+    int truthy = PyObject_IsTrue(v);
+    if (truthy < 0) return -1;
+    if (!truthy) return FALSY;
+    *f = PyFloat_AsDouble(v);
+    return *f == -1.0 && PyErr_Occurred() ? -1 : TRUTHY;
+}
+
+/* The state of s[k:i + 1] through `lookup` (a dict memo or none). */
+static int dict_state(PyObject *freq, PyObject *memo, PyObject *s, Py_ssize_t k, Py_ssize_t i, double *f) {
+    int err = 0;
+    PyObject *v = lookup(freq, memo, s, k, i, &err);
+    if (err) return -1;
+    int state = value_state(v, f);
+    Py_XDECREF(v);
+    return state;
+}
+
 /* Append a DAG edge (its end and log(freq)), growing both arrays; -1 when out of memory. */
 static int push(Py_ssize_t **ends, double **logf, Py_ssize_t *used, Py_ssize_t *cap, Py_ssize_t end, double f) {
     if (*used == *cap) {
@@ -95,8 +119,6 @@ static PyObject *best_route(Py_ssize_t n, const Py_ssize_t *dag_start, const Py_
 /* Memo: jieba's FREQ answers for fragments seen before, keyed by their code points, so that a fragment
  * met again costs a hash of its characters and no str of its own (PyUnicode_Substring plus a dict lookup
  * for every fragment was most of the route's time). Open addressing, at most MEMO_MAX fragments. */
-enum { EMPTY = 0, ABSENT = 1, FALSY = 2, TRUTHY = 3 };
-
 typedef struct {
     uint64_t hash;
     Py_ssize_t off; /* the fragment's code points: arena[off : off + len] */
@@ -180,22 +202,12 @@ static int memo_lookup(MemoObject *m, PyObject *freq, PyObject *s, int kind, con
     }
     PyObject *frag = PyUnicode_Substring(s, k, i + 1);
     if (!frag) return -1;
-    PyObject *v = PyDict_GetItemWithError(freq, frag);
+    PyObject *v = PyDict_GetItemWithError(freq, frag); /* borrowed */
     Py_DECREF(frag);
-    if (!v) {
-        if (PyErr_Occurred()) return -1;
-        memo_store(m, e, h, kind, data, k, i, ABSENT, 0.0);
-        return ABSENT;
-    }
-    int truthy = PyObject_IsTrue(v);
-    if (truthy < 0) return -1;
-    *f = 0.0;
-    if (truthy) {
-        *f = PyFloat_AsDouble(v);
-        if (*f == -1.0 && PyErr_Occurred()) return -1;
-    }
-    memo_store(m, e, h, kind, data, k, i, truthy ? TRUTHY : FALSY, *f);
-    return truthy ? TRUTHY : FALSY;
+    if (!v && PyErr_Occurred()) return -1;
+    int state = value_state(v, f);
+    if (state > 0) memo_store(m, e, h, kind, data, k, i, state, *f);
+    return state;
 }
 
 static int memo_ready(MemoObject *m) {
@@ -211,63 +223,22 @@ static int memo_ready(MemoObject *m) {
     return 0;
 }
 
-/* route() with a Memo: the same DAG and arithmetic as route() below, the lookups through the memo. */
-static PyObject *route_memo(PyObject *s, PyObject *freq, double logtotal, MemoObject *m) {
-    if (memo_ready(m) < 0) return NULL;
-    int kind = PyUnicode_KIND(s);
-    const void *data = PyUnicode_DATA(s);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    Py_ssize_t *dag_start = malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
-    Py_ssize_t cap = 4 * n + 4, used = 0;
-    Py_ssize_t *ends = malloc((size_t)cap * sizeof(Py_ssize_t));
-    double *logf = malloc((size_t)cap * sizeof(double));
-    double *best = malloc((size_t)(n + 1) * sizeof(double));
-    Py_ssize_t *best_end = malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
-    PyObject *out = NULL;
-    if (!dag_start || !ends || !logf || !best || !best_end) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (Py_ssize_t k = 0; k < n; k++) {
-        dag_start[k] = used;
-        uint64_t h = 0xcbf29ce484222325ULL, h1 = 0;
-        double f;
-        for (Py_ssize_t i = k; i < n; i++) {
-            h = mix(h, PyUnicode_READ(kind, data, i));
-            if (i == k) h1 = h;
-            int state = memo_lookup(m, freq, s, kind, data, k, i, h, &f);
-            if (state < 0) goto done;
-            if (state == ABSENT) break; /* not even a prefix of a word: the DAG stops here */
-            if (state == FALSY) continue; /* a prefix only */
-            if (push(&ends, &logf, &used, &cap, i, f) < 0) goto done;
-        }
-        if (used == dag_start[k]) { /* no word starts here: the character alone, FREQ.get(...) or 1 */
-            int state = memo_lookup(m, freq, s, kind, data, k, k, h1, &f);
-            if (state < 0) goto done;
-            if (push(&ends, &logf, &used, &cap, k, state == TRUTHY ? f : 1.0) < 0) goto done;
-        }
-    }
-    dag_start[n] = used;
-    out = best_route(n, dag_start, ends, logf, logtotal, best, best_end);
-done:
-    free(dag_start);
-    free(ends);
-    free(logf);
-    free(best);
-    free(best_end);
-    return out;
-}
-
 static PyObject *route(PyObject *self, PyObject *args) {
     PyObject *s, *freq, *memo = NULL;
     double logtotal;
     if (!PyArg_ParseTuple(args, "UO!d|O", &s, &PyDict_Type, &freq, &logtotal, &memo)) return NULL;
-    if (memo && PyObject_TypeCheck(memo, &MemoType)) return route_memo(s, freq, logtotal, (MemoObject *)memo);
-    if (memo == Py_None) memo = NULL;
-    if (memo && !PyDict_Check(memo)) {
+    MemoObject *m = NULL; /* a Memo, or `memo` a dict (or NULL) for lookup() */
+    if (memo && PyObject_TypeCheck(memo, &MemoType)) {
+        m = (MemoObject *)memo;
+        if (memo_ready(m) < 0) return NULL;
+    } else if (memo == Py_None) {
+        memo = NULL;
+    } else if (memo && !PyDict_Check(memo)) {
         PyErr_SetString(PyExc_TypeError, "route: memo must be a Memo, a dict or None");
         return NULL;
     }
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     /* dag[k]: the ends i (ascending) of the dictionary words s[k:i + 1]; weight[k][j]: log(freq) of each */
     Py_ssize_t *dag_start = malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
@@ -277,38 +248,31 @@ static PyObject *route(PyObject *self, PyObject *args) {
     double *best = malloc((size_t)(n + 1) * sizeof(double));
     Py_ssize_t *best_end = malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
     PyObject *out = NULL;
-    int err = 0;
     if (!dag_start || !ends || !logf || !best || !best_end) {
         PyErr_NoMemory();
         goto done;
     }
+#define STATE(i, h) (m ? memo_lookup(m, freq, s, kind, data, k, (i), (h), &f) : dict_state(freq, memo, s, k, (i), &f))
     for (Py_ssize_t k = 0; k < n; k++) {
         dag_start[k] = used;
+        uint64_t h = 0xcbf29ce484222325ULL, h1 = 0; /* the hash of s[k:i + 1], of s[k] alone */
+        double f;
         for (Py_ssize_t i = k; i < n; i++) {
-            PyObject *v = lookup(freq, memo, s, k, i, &err);
-            if (err) goto done;
-            if (!v) break; /* not even a prefix of a word: the DAG stops here */
-            int truthy = PyObject_IsTrue(v);
-            double f = 0.0;
-            if (truthy > 0) f = PyFloat_AsDouble(v);
-            Py_DECREF(v);
-            if (truthy < 0 || (truthy > 0 && f == -1.0 && PyErr_Occurred())) goto done;
-            if (!truthy) continue; /* a prefix only */
+            h = mix(h, PyUnicode_READ(kind, data, i));
+            if (i == k) h1 = h;
+            int state = STATE(i, h);
+            if (state < 0) goto done;
+            if (state == ABSENT) break; /* not even a prefix of a word: the DAG stops here */
+            if (state == FALSY) continue; /* a prefix only */
             if (push(&ends, &logf, &used, &cap, i, f) < 0) goto done;
         }
         if (used == dag_start[k]) { /* no word starts here: the character alone, FREQ.get(...) or 1 */
-            PyObject *v = lookup(freq, memo, s, k, k, &err);
-            if (err) goto done;
-            double f = 1.0;
-            if (v) {
-                int truthy = PyObject_IsTrue(v);
-                if (truthy > 0) f = PyFloat_AsDouble(v);
-                Py_DECREF(v);
-                if (truthy < 0 || PyErr_Occurred()) goto done;
-            }
-            if (push(&ends, &logf, &used, &cap, k, f) < 0) goto done;
+            int state = STATE(k, h1);
+            if (state < 0) goto done;
+            if (push(&ends, &logf, &used, &cap, k, state == TRUTHY ? f : 1.0) < 0) goto done;
         }
     }
+#undef STATE
     dag_start[n] = used;
     out = best_route(n, dag_start, ends, logf, logtotal, best, best_end);
 done:
