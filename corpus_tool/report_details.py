@@ -49,12 +49,12 @@ def rejected_samples(label: str, rejected_files: list[Path], per_reason: int = S
     out: list[dict[str, Any]] = []
     for f in rejected_files:
         try:
-            pf = pq.ParquetFile(f)
+            pf = pq.ParquetFile(f, pre_buffer=False)  # no read-ahead buffers held until the file closes
             cols = [c for c in (schema.ID, schema.REASON, schema.REASON_DETAIL, schema.TEXT)
                     if c in pf.schema_arrow.names]
             if schema.REASON not in cols:
                 continue
-            batches = pf.iter_batches(batch_size=256, columns=cols)
+            batches = pf.iter_batches(batch_size=256, columns=cols, use_threads=False)
             for batch in batches:
                 reasons = batch.column(schema.REASON).to_pylist()
                 want = [i for i, r in enumerate(reasons) if taken.get(r, 0) < per_reason]
