@@ -114,7 +114,10 @@ def main() -> None:
         if not f.exists():  # the rp.pl page is stored under a shorter name
             f = next(traf_dir.glob("rp.pl*.html"))
         text, _ = decode_file(f)
-        chinese = any("\u4e00" <= c <= "\u9fff" for c in "".join(item["with"]))
+        snippets = "".join(item["with"])
+        # Chinese: Han in the expected snippets and no kana (the NHK page is Japanese: Han with kana)
+        chinese = any("\u4e00" <= c <= "\u9fff" for c in snippets) and not any(
+            "\u3040" <= c <= "\u30ff" for c in snippets)
         traf_pages.append((f.name, text, item["with"], item["without"], chinese))
 
     gne_files = sorted((html_dir / "gne").rglob("*.html"))
