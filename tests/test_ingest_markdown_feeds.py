@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from corpus_tool.stages.ingest.markdown import to_text
 from tests.ingest_helpers import ARTICLE, ARTICLE_TW, manifest, read_docs, read_rejected
 
@@ -108,7 +110,7 @@ def test_feeds_through_the_cli(tmp_path, run_cli):
                             "tw.rss#1", "tw.rss#2"]
     tw = docs["tw.rss#1"]
     assert tw["text"] == ARTICLE_TW + "\n\n各縣市政府已陸續成立災害應變中心 。" and tw["url"] == "https://news.example.tw/a/1"
-    assert meta["tw.rss#1"]["title"] == "颱風警報" and meta["tw.rss#1"]["date"].startswith("Tue, 18 Nov 2026")
+    assert meta["tw.rss#1"]["title"] == "颱風警報" and meta["tw.rss#1"]["date"] == "2026-11-18T08:00:00+08:00"
     assert meta["tw.rss#1"]["encoding"] == "big5hkscs" and meta["tw.rss#1"]["feed_type"] == "rss2.0"
     assert docs["tw.rss#2"]["text"] == "花蓮、台東及宜蘭地區將首當其衝。"
     assert docs["cn.rdf#1"]["text"] == ARTICLE and meta["cn.rdf#1"]["feed_type"] == "rss1.0"
@@ -155,3 +157,20 @@ def test_feeds_in_utf16_and_utf32_with_and_without_bom():
             data = (bom + xml).encode(enc)
             ftype, title, items = feeds.parse(charset.decode(data, feeds.declared_encoding(data), html=False).text)
             assert (ftype, title, items[0].text) == ("atom1.0", "站点", "<p>完整的正文内容在这里。</p>"), (enc, bom)
+
+
+@pytest.mark.parametrize(("written", "stored"), [
+    ("Tue, 18 Nov 2026 09:30:00 +0800", "2026-11-18T09:30:00+08:00"),  # RSS 2.0 (RFC 822)
+    ("Tue, 18 Nov 2026 09:30:00 GMT", "2026-11-18T09:30:00+00:00"),
+    ("18 Nov 2026 09:30 PST", "2026-11-18T09:30:00-08:00"),
+    ("18 Nov 2026 09:30 -0000", "2026-11-18T09:30:00"),  # RFC 2822: no zone known
+    ("2026-11-18", "2026-11-18"),  # dc:date, Atom: already ISO 8601, as written
+    ("2004-01-02T03:04:05Z", "2004-01-02T03:04:05Z"),
+    ("Tue, 31 Feb 2026 09:30:00 +0800", "Tue, 31 Feb 2026 09:30:00 +0800"),  # no such day: as written
+    ("昨天 10:30", "昨天 10:30"),
+    ("", ""),
+])
+def test_feed_dates_are_iso_8601(written, stored):
+    from corpus_tool.stages.ingest.feeds import iso_date
+
+    assert iso_date(written) == stored

@@ -5,13 +5,16 @@ HTML page's meta tag is), then the text is parsed by the standard library's XML 
 entities, entity-expansion limits). HTML entities that XML does not define (`&nbsp;`, as feeds written by
 hand have) are resolved first. An item's content is its longest body (`content:encoded`, Atom `content`,
 then `description`/`summary`); escaped HTML (or inline XHTML, or Atom 0.3 base64) is extracted as text
-with paragraph breaks. The title goes to meta `title`, the link to `url`, the date to meta `date`.
+with paragraph breaks. The title goes to meta `title`, the link to `url`, the date to meta `date` (ISO 8601:
+RSS 2.0's RFC 822 dates are converted, others kept as written).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
+import email.utils
 import html
 import re
 from dataclasses import dataclass, field
@@ -136,10 +139,28 @@ def _link(item: ET.Element) -> str | None:
     return about
 
 
+def iso_date(value: str | None) -> str | None:
+    """An item's date as ISO 8601, the form front matter dates and WARC-Date have: an ISO date (Atom, dc:date)
+    as written, an RFC 822 date (RSS 2.0 pubDate, `Tue, 18 Nov 2026 09:30:00 +0800`) converted with its
+    offset (`2026-11-18T09:30:00+08:00`; no zone or -0000: naive). A date in neither form stays as written."""
+    if not value:
+        return value
+    for parse in (dt.date.fromisoformat, dt.datetime.fromisoformat):
+        try:
+            parse(value)
+            return value
+        except ValueError:
+            pass
+    try:
+        return email.utils.parsedate_to_datetime(value).isoformat()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return value
+
+
 def _item(item: ET.Element) -> Item:
     bodies = [_element_text(c) for c in item if _local(c.tag) in _BODY_TAGS]
     body = max(bodies, key=len, default="")
-    date = next((d for d in (_child_text(item, t) for t in _DATE_TAGS) if d), None)
+    date = iso_date(next((d for d in (_child_text(item, t) for t in _DATE_TAGS) if d), None))
     tags = [c.get("term") or (c.text or "").strip() for c in _children(item, "category")]
     extra = {"tags": [t for t in tags if t]} if any(tags) else {}
     author = _child_text(item, "author") or _child_text(item, "creator")
