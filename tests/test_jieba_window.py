@@ -71,6 +71,31 @@ def test_token_at_matches_jieba_cut_on_real_and_tricky_windows(jw):
     assert n > 5000 and 0.2 * n < found < 0.95 * n  # both answers are common
 
 
+def test_the_compiled_token_at_answers_as_the_python_one_and_jieba(jw):
+    """_jieba_route.token_at decides (not None) nearly every real window, HMM runs included, and gives the
+    answer of token_at_python and of jieba.cut; where it returns None the Python code answers."""
+    native = jieba_window._jieba_route.token_at
+    rng = random.Random(7)
+    real = reference_paragraphs()[:400]
+    tricky = ["".join(rng.choice(TRICKY) for _ in range(30)) for _ in range(200)]
+    for texts, share in ((real, 0.97), (tricky, 0.5)):  # tricky: Latin and digits next to the stop words
+        decided = total = 0
+        for window, start, word in windows(texts, [*STOP, "目的", "中国", "A"], rng):
+            got = native(window, start, word, jw.freq, jw.logtotal, jw.memo, jw.hmm_start, jw.hmm_trans,
+                         jw.hmm_emit)
+            expected = jieba_says(window, start, word)
+            assert jw.token_at_python(window, start, word) == expected, (window, start, word)
+            assert got is None or got == expected, (window, start, word, got)
+            assert jw.token_at(window, start, word) == expected
+            total += 1
+            decided += got is not None
+        assert total > 3000 and decided > share * total, (decided, total)
+    # outside a Han block (the middle dot, a space) and past the end: the Python code's to answer
+    assert native("约翰·史密斯", 2, "·", jw.freq, jw.logtotal, jw.memo, jw.hmm_start, jw.hmm_trans,
+                  jw.hmm_emit) is None
+    assert native("的", 5, "的", jw.freq, jw.logtotal, None, jw.hmm_start, jw.hmm_trans, jw.hmm_emit) is None
+
+
 def test_the_python_route_gives_the_same_answers(jw, monkeypatch):
     monkeypatch.setattr(jieba_window, "_jieba_route", None)
     rng = random.Random(4)

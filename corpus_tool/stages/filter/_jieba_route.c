@@ -86,10 +86,9 @@ static int push(Py_ssize_t **ends, double **logf, Py_ssize_t *used, Py_ssize_t *
     return 0;
 }
 
-/* The best route over the DAG (jieba's calc): for each position, where its word ends, as a list. */
-static PyObject *best_route(Py_ssize_t n, const Py_ssize_t *dag_start, const Py_ssize_t *ends, const double *logf,
-                            double logtotal, double *best, Py_ssize_t *best_end) {
-    PyObject *out;
+/* The best route over the DAG (jieba's calc): for each position k, where its word ends, in best_end[k]. */
+static void best_route(Py_ssize_t n, const Py_ssize_t *dag_start, const Py_ssize_t *ends, const double *logf,
+                       double logtotal, double *best, Py_ssize_t *best_end) {
     best[n] = 0.0;
     for (Py_ssize_t k = n - 1; k >= 0; k--) {
         double bv = 0.0;
@@ -104,16 +103,6 @@ static PyObject *best_route(Py_ssize_t n, const Py_ssize_t *dag_start, const Py_
         best[k] = bv;
         best_end[k] = bx;
     }
-    out = PyList_New(n);
-    for (Py_ssize_t k = 0; out && k < n; k++) {
-        PyObject *x = PyLong_FromSsize_t(best_end[k]);
-        if (!x) {
-            Py_CLEAR(out);
-            break;
-        }
-        PyList_SET_ITEM(out, k, x);
-    }
-    return out;
 }
 
 /* Memo: jieba's FREQ answers for fragments seen before, keyed by their code points, so that a fragment
@@ -223,20 +212,26 @@ static int memo_ready(MemoObject *m) {
     return 0;
 }
 
-static PyObject *route(PyObject *self, PyObject *args) {
-    PyObject *s, *freq, *memo = NULL;
-    double logtotal;
-    if (!PyArg_ParseTuple(args, "UO!d|O", &s, &PyDict_Type, &freq, &logtotal, &memo)) return NULL;
-    MemoObject *m = NULL; /* a Memo, or `memo` a dict (or NULL) for lookup() */
-    if (memo && PyObject_TypeCheck(memo, &MemoType)) {
-        m = (MemoObject *)memo;
-        if (memo_ready(m) < 0) return NULL;
-    } else if (memo == Py_None) {
-        memo = NULL;
-    } else if (memo && !PyDict_Check(memo)) {
-        PyErr_SetString(PyExc_TypeError, "route: memo must be a Memo, a dict or None");
-        return NULL;
+/* route()'s `memo` argument: a Memo (in *m), a dict (in *dict_memo) or None; -1 (an exception) otherwise. */
+static int parse_memo(PyObject *memo, MemoObject **m, PyObject **dict_memo) {
+    *m = NULL;
+    *dict_memo = NULL;
+    if (!memo || memo == Py_None) return 0;
+    if (PyObject_TypeCheck(memo, &MemoType)) {
+        *m = (MemoObject *)memo;
+        return memo_ready(*m);
     }
+    if (PyDict_Check(memo)) {
+        *dict_memo = memo;
+        return 0;
+    }
+    PyErr_SetString(PyExc_TypeError, "route: memo must be a Memo, a dict or None");
+    return -1;
+}
+
+/* The best route of block `s` (n characters) into best_end[0:n]; -1 on an error (an exception set). */
+static int route_into(PyObject *s, PyObject *freq, double logtotal, MemoObject *m, PyObject *memo,
+                      Py_ssize_t *best_end) {
     int kind = PyUnicode_KIND(s);
     const void *data = PyUnicode_DATA(s);
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
@@ -246,9 +241,8 @@ static PyObject *route(PyObject *self, PyObject *args) {
     Py_ssize_t *ends = malloc((size_t)cap * sizeof(Py_ssize_t));
     double *logf = malloc((size_t)cap * sizeof(double));
     double *best = malloc((size_t)(n + 1) * sizeof(double));
-    Py_ssize_t *best_end = malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
-    PyObject *out = NULL;
-    if (!dag_start || !ends || !logf || !best || !best_end) {
+    int rc = -1;
+    if (!dag_start || !ends || !logf || !best) {
         PyErr_NoMemory();
         goto done;
     }
@@ -274,12 +268,37 @@ static PyObject *route(PyObject *self, PyObject *args) {
     }
 #undef STATE
     dag_start[n] = used;
-    out = best_route(n, dag_start, ends, logf, logtotal, best, best_end);
+    best_route(n, dag_start, ends, logf, logtotal, best, best_end);
+    rc = 0;
 done:
     free(dag_start);
     free(ends);
     free(logf);
     free(best);
+    return rc;
+}
+
+static PyObject *route(PyObject *self, PyObject *args) {
+    PyObject *s, *freq, *memo = NULL, *dict_memo;
+    double logtotal;
+    MemoObject *m;
+    if (!PyArg_ParseTuple(args, "UO!d|O", &s, &PyDict_Type, &freq, &logtotal, &memo)) return NULL;
+    if (parse_memo(memo, &m, &dict_memo) < 0) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    Py_ssize_t *best_end = malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    if (!best_end) return PyErr_NoMemory();
+    PyObject *out = NULL;
+    if (route_into(s, freq, logtotal, m, dict_memo, best_end) == 0) {
+        out = PyList_New(n);
+        for (Py_ssize_t k = 0; out && k < n; k++) {
+            PyObject *x = PyLong_FromSsize_t(best_end[k]);
+            if (!x) {
+                Py_CLEAR(out);
+                break;
+            }
+            PyList_SET_ITEM(out, k, x);
+        }
+    }
     free(best_end);
     return out;
 }
@@ -302,40 +321,39 @@ static int emissions(PyObject *emit, PyObject *ch, double out[4]) {
     return 0;
 }
 
-static PyObject *hmm_states(PyObject *self, PyObject *args) {
-    PyObject *s, *start_obj, *trans_obj, *emit;
-    if (!PyArg_ParseTuple(args, "UO!O!O!", &s, &PyTuple_Type, &start_obj, &PyTuple_Type, &trans_obj,
-                          &PyTuple_Type, &emit))
-        return NULL;
+/* jieba's HMM tables from hmm_states()' arguments; -1 (an exception) when they are malformed. */
+static int parse_hmm(PyObject *start_obj, PyObject *trans_obj, PyObject *emit, double start[4], double trans[4][4]) {
     if (PyTuple_GET_SIZE(start_obj) != 4 || PyTuple_GET_SIZE(trans_obj) != 16 || PyTuple_GET_SIZE(emit) != 4) {
         PyErr_SetString(PyExc_ValueError, "need 4 start, 16 transition values and 4 emission dicts");
-        return NULL;
+        return -1;
     }
     for (int y = 0; y < 4; y++)
         if (!PyDict_Check(PyTuple_GET_ITEM(emit, y))) {
             PyErr_SetString(PyExc_TypeError, "emission tables must be dicts");
-            return NULL;
+            return -1;
         }
-    double start[4], trans[4][4];
     for (int y = 0; y < 4; y++) start[y] = PyFloat_AsDouble(PyTuple_GET_ITEM(start_obj, y));
     for (int k = 0; k < 16; k++) trans[k / 4][k % 4] = PyFloat_AsDouble(PyTuple_GET_ITEM(trans_obj, k));
-    if (PyErr_Occurred()) return NULL;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    if (n == 0) return PyUnicode_FromString("");
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* The best HMM path of s[lo:hi] as state letters in letters[0:hi - lo]; -1 on an error. */
+static int viterbi_letters(PyObject *s, Py_ssize_t lo, Py_ssize_t hi, const double start[4],
+                           const double trans[4][4], PyObject *emit, char *letters) {
+    Py_ssize_t n = hi - lo;
+    if (n <= 0) return 0;
     unsigned char *back = malloc((size_t)n * 4);
-    char *letters = malloc((size_t)n + 1);
-    PyObject *out = NULL;
-    double v[4], w[4], em[4];
-    if (!back || !letters) {
+    if (!back) {
         PyErr_NoMemory();
-        goto done;
+        return -1;
     }
+    double v[4], w[4], em[4];
     for (Py_ssize_t t = 0; t < n; t++) {
-        PyObject *ch = PyUnicode_Substring(s, t, t + 1);
-        if (!ch) goto done;
+        PyObject *ch = PyUnicode_Substring(s, lo + t, lo + t + 1);
+        if (!ch) goto fail;
         int bad = emissions(emit, ch, em);
         Py_DECREF(ch);
-        if (bad) goto done;
+        if (bad) goto fail;
         if (t == 0) {
             for (int y = 0; y < 4; y++) v[y] = start[y] + em[y];
             continue;
@@ -350,14 +368,146 @@ static PyObject *hmm_states(PyObject *self, PyObject *args) {
         for (int y = 0; y < 4; y++) v[y] = w[y];
     }
     int state = v[3] >= v[2] ? 3 : 2; /* max over (V, y) for y in 'ES': S wins a tie */
-    letters[n] = 0;
     for (Py_ssize_t t = n - 1; t >= 0; t--) {
         letters[t] = LETTER[state];
         if (t) state = back[t * 4 + state];
     }
-    out = PyUnicode_FromStringAndSize(letters, n);
-done:
     free(back);
+    return 0;
+fail:
+    free(back);
+    return -1;
+}
+
+static PyObject *hmm_states(PyObject *self, PyObject *args) {
+    PyObject *s, *start_obj, *trans_obj, *emit;
+    if (!PyArg_ParseTuple(args, "UO!O!O!", &s, &PyTuple_Type, &start_obj, &PyTuple_Type, &trans_obj,
+                          &PyTuple_Type, &emit))
+        return NULL;
+    double start[4], trans[4][4];
+    if (parse_hmm(start_obj, trans_obj, emit, start, trans) < 0) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    char *letters = malloc((size_t)n + 1);
+    if (!letters) return PyErr_NoMemory();
+    PyObject *out = NULL;
+    if (viterbi_letters(s, 0, n, start, trans, emit, letters) == 0) out = PyUnicode_FromStringAndSize(letters, n);
+    free(letters);
+    return out;
+}
+
+/* A character of jieba's Han blocks (re_han_default: [\u4E00-\u9FD5a-zA-Z0-9+#&._%-]). */
+static inline int in_block(Py_UCS4 c) {
+    return (c >= 0x4E00 && c <= 0x9FD5) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '+' || c == '#' || c == '&' || c == '.' || c == '_' || c == '%' ||
+           c == '-';
+}
+
+/* Does s[lo:lo + len(word)] equal `word`? */
+static int same_text(PyObject *s, Py_ssize_t lo, PyObject *word) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(word);
+    if (lo < 0 || lo + n > PyUnicode_GET_LENGTH(s)) return 0;
+    return PyUnicode_Tailmatch(s, word, lo, lo + n, -1) == 1;
+}
+
+/* token_at(window, start, word, freq, logtotal, memo, hmm_start, hmm_trans, hmm_emit) -> True, False or None.
+ * JiebaWindow.token_at's answer for a word inside one of jieba's Han blocks: the block's route, the run of
+ * single characters that holds `start`, and the HMM's cut of that run, all here. None where the Python code
+ * must answer: `start` outside a Han block, or a run that holds characters finalseg does not cut itself. */
+static PyObject *token_at(PyObject *self, PyObject *args) {
+    PyObject *window, *word, *freq, *memo, *start_obj, *trans_obj, *emit, *dict_memo;
+    Py_ssize_t start;
+    double logtotal;
+    MemoObject *m;
+    if (!PyArg_ParseTuple(args, "UnUO!dOO!O!O!", &window, &start, &word, &PyDict_Type, &freq, &logtotal, &memo,
+                          &PyTuple_Type, &start_obj, &PyTuple_Type, &trans_obj, &PyTuple_Type, &emit))
+        return NULL;
+    if (parse_memo(memo, &m, &dict_memo) < 0) return NULL;
+    int kind = PyUnicode_KIND(window);
+    const void *data = PyUnicode_DATA(window);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(window), wlen = PyUnicode_GET_LENGTH(word);
+    if (start < 0 || start >= n || wlen == 0 || !in_block(PyUnicode_READ(kind, data, start))) Py_RETURN_NONE;
+    Py_ssize_t b = start, e = start; /* the block [b, e) that holds start */
+    while (b > 0 && in_block(PyUnicode_READ(kind, data, b - 1))) b--;
+    while (e < n && in_block(PyUnicode_READ(kind, data, e))) e++;
+    if (start + wlen > e) Py_RETURN_FALSE; /* tokens never cross a block's end */
+    PyObject *blk = PyUnicode_Substring(window, b, e);
+    if (!blk) return NULL;
+    Py_ssize_t len = e - b, q = start - b;
+    Py_ssize_t *ends = malloc((size_t)(len + 1) * sizeof(Py_ssize_t));
+    char *letters = NULL;
+    PyObject *out = NULL;
+    if (!ends) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (route_into(blk, freq, logtotal, m, dict_memo, ends) < 0) goto done;
+    Py_ssize_t x = 0, run = 0; /* run: where the current run of single-character words began */
+    while (x < len) {
+        Py_ssize_t y = ends[x] + 1;
+        if (y - x > 1) { /* a dictionary word blk[x:y]: it ends the run of single characters before it */
+            if (x <= q && q < y) {
+                out = PyBool_FromLong(x == q && y - x == wlen && same_text(blk, x, word));
+                goto done;
+            }
+            if (x > q) break;
+            run = y;
+        }
+        x = y;
+    }
+    /* q is a single character of the run blk[run:x]: jieba yields the run whole (one character), as its
+     * characters (the run is a dictionary word) or as the HMM cuts it */
+    if (x - run == 1) {
+        out = PyBool_FromLong(wlen == 1 && same_text(blk, run, word));
+        goto done;
+    }
+    PyObject *buf = PyUnicode_Substring(blk, run, x);
+    if (!buf) goto done;
+    PyObject *v = PyDict_GetItemWithError(freq, buf); /* borrowed */
+    Py_DECREF(buf);
+    if (!v && PyErr_Occurred()) goto done;
+    int truthy = v ? PyObject_IsTrue(v) : 0;
+    if (truthy < 0) goto done;
+    if (truthy) {
+        out = PyBool_FromLong(wlen == 1 && same_text(blk, q, word));
+        goto done;
+    }
+    int kb = PyUnicode_KIND(blk);
+    const void *db = PyUnicode_DATA(blk);
+    for (Py_ssize_t i = run; i < x; i++) {
+        Py_UCS4 c = PyUnicode_READ(kb, db, i);
+        if (c < 0x4E00 || c > 0x9FD5) { /* finalseg splits off letters and digits with its own regexes */
+            out = Py_None;
+            Py_INCREF(out);
+            goto done;
+        }
+    }
+    double hstart[4], htrans[4][4];
+    if (parse_hmm(start_obj, trans_obj, emit, hstart, htrans) < 0) goto done;
+    letters = malloc((size_t)(x - run) + 1);
+    if (!letters) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (viterbi_letters(blk, run, x, hstart, htrans, emit, letters) < 0) goto done;
+    Py_ssize_t begin = 0, nexti = 0, at = q - run; /* finalseg's __cut: where each token starts */
+    int found = 0;
+    for (Py_ssize_t i = 0; i < x - run && !found; i++) {
+        char st = letters[i];
+        if (st == 'B') {
+            begin = i;
+        } else if (st == 'E') {
+            found = begin == at && i + 1 - begin == wlen && same_text(blk, run + begin, word);
+            nexti = i + 1;
+        } else if (st == 'S') {
+            found = i == at && wlen == 1 && same_text(blk, run + i, word);
+            nexti = i + 1;
+        }
+    }
+    if (!found && nexti < x - run) found = nexti == at && x - run - nexti == wlen && same_text(blk, run + nexti, word);
+    out = PyBool_FromLong(found);
+done:
+    Py_DECREF(blk);
+    free(ends);
     free(letters);
     return out;
 }
@@ -366,6 +516,10 @@ static PyMethodDef methods[] = {
     {"hmm_states", hmm_states, METH_VARARGS,
      "hmm_states(block, start, trans, emit) -> 'BMES...'\n\n"
      "The state of each character on jieba.finalseg's best HMM path (viterbi(...)[1]), as letters."},
+    {"token_at", token_at, METH_VARARGS,
+     "token_at(window, start, word, freq, logtotal, memo, hmm_start, hmm_trans, hmm_emit) -> bool or None\n\n"
+     "Does jieba.cut(window, HMM=True) yield `word` as the token at `start`? None where the caller must answer\n"
+     "(start outside a Han block, or a run of single characters holding letters or digits)."},
     {"route", route, METH_VARARGS,
      "route(block, freq, logtotal, memo=None) -> [end, ...]\n\n"
      "For each position of `block`, the last position of the word that jieba's best route (get_DAG, calc with\n"

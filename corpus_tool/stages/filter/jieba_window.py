@@ -4,8 +4,9 @@ The stop-word rule asks this about 4 times per document. `jieba.cut` answers it 
 window: its regex split into blocks, the dictionary DAG and best route of each block (`get_DAG`, `calc`),
 and the HMM (`finalseg.cut`) on every run of single characters that is not itself a dictionary word.
 `JiebaWindow.token_at` computes only what decides the one place: the route of the block that holds it
-and the HMM on the run of single characters that holds it, if any (both compiled in `_jieba_route.c` where
-it is built; jieba's own `get_DAG`, `calc` and `finalseg.cut` otherwise). Its answer is the one jieba.cut gives
+and the HMM on the run of single characters that holds it, if any (the whole question compiled in
+`_jieba_route.token_at` where it is built, with `token_at_python` for the few windows it leaves; jieba's
+own `get_DAG`, `calc` and `finalseg.cut` in a tree that was never built). Its answer is the one jieba.cut gives
 (tests/test_jieba_window.py compares them on generated and real windows).
 """
 
@@ -68,12 +69,16 @@ class JiebaWindow:
                 out.append(blk[nexti:])
         return out
 
+    def _refresh(self) -> None:
+        """After jieba.add_word and the like, a new log(total) and an empty memo."""
+        if (self.dt.total, len(self.freq)) != self._seen:
+            self.logtotal, self._seen = log(self.dt.total), (self.dt.total, len(self.freq))
+            self.memo = self._new_memo()
+
     def route_ends(self, block: str) -> list[int]:
         """For each position of a block, where the best route's word starting there ends (inclusive)."""
         if _jieba_route is not None:
-            if (self.dt.total, len(self.freq)) != self._seen:  # jieba.add_word and the like: start afresh
-                self.logtotal, self._seen = log(self.dt.total), (self.dt.total, len(self.freq))
-                self.memo = self._new_memo()
+            self._refresh()
             return _jieba_route.route(block, self.freq, self.logtotal, self.memo)
         route: dict[int, tuple[float, int]] = {}
         self.dt.calc(block, self.dt.get_DAG(block), route)
@@ -81,6 +86,18 @@ class JiebaWindow:
 
     def token_at(self, window: str, start: int, word: str) -> bool:
         """Does `jieba.cut(window, HMM=True)` yield `word` as the token that starts at `start`?"""
+        native = getattr(_jieba_route, "token_at", None)  # absent in a tree never built, or an older build
+        if native is not None and not self.finalseg.Force_Split_Words:  # the whole question compiled
+            self._refresh()
+            answer = native(window, start, word, self.freq, self.logtotal, self.memo, self.hmm_start,
+                            self.hmm_trans, self.hmm_emit)
+            if answer is not None:
+                return answer
+        return self.token_at_python(window, start, word)
+
+    def token_at_python(self, window: str, start: int, word: str) -> bool:
+        """token_at in Python (on the compiled route and HMM where built): the reference, and the answer
+        where the compiled token_at leaves it (outside a Han block, letters or digits in an HMM run)."""
         end = start + len(word)
         b = 0  # the block of re_han's split that holds `start`
         for blk in self.re_han.split(window):
