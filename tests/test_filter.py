@@ -329,3 +329,30 @@ def test_list_or_table_test_equals_its_regex():
     answers = [LIST_OR_TABLE.search(s) is not None for s in lines]
     assert [is_list_or_table(s) for s in lines] == answers
     assert 1000 < sum(answers) < len(lines) - 1000
+
+
+def test_lines_rule_verdicts_do_not_depend_on_the_list_shortcut():
+    """Without signals, the lines rule skips telling list items from prose when the end-punctuation checks
+    pass on all lines; the verdict must be the one computed with every list line left out (the signals
+    path, which always does that), on documents near every threshold."""
+    import random
+
+    from corpus_tool.stages.filter import rules_lines
+    from corpus_tool.stages.filter.docview import DocView
+
+    pieces = ["这是一个完整的句子，说明了一件事情。", "短句。", "1. 第一项内容", "- 列表项", "| 表头 | 数值 |",
+              "一、总则", "首页", "没有标点的一行文字内容比较长一些", "a) item", "（2）第二条规定", "结尾！",
+              "\t制表符分隔\t的行", "English line without a stop", "Line with a stop."]
+    rng = random.Random(11)
+    docs = ["\n".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    compared = 0
+    for char_frac in (None, 0.1, 0.3, 0.6):
+        for line_frac in (None, 0.2, 0.5):
+            if char_frac is None and line_frac is None:
+                continue
+            check = rules_lines.lines_rule(min_end_punct_frac=line_frac, min_end_punct_char_frac=char_frac,
+                                           min_avg_line_chars=10, skip_list_lines=True)
+            for text in docs:
+                assert check(DocView(text)) == check(DocView(text), {}), (text, char_frac, line_frac)
+                compared += 1
+    assert compared == 11 * 3000

@@ -30,6 +30,19 @@ def is_list_or_table(line: str) -> bool:
             or line.count("|") + line.count("│") + line.count("┃") >= 2)
 
 
+def _passes_on_all_lines(lines: list[str], total: int, min_frac: float | None, min_char_frac: float | None) -> bool:
+    """True when the end-punctuation checks pass even with every line judged. Leaving list items and table
+    rows out only removes unpunctuated lines, which can only raise both fractions, so the lines then need
+    not be told apart (most prose: the list test was most of this rule's time). Only the verdict is
+    decided here; with signals the exact fractions are computed."""
+    # the same divisions as the rule's: a float division by a larger total is never larger
+    ended_chars = sum(len(line) for line in lines if line[-1] in SENTENCE_END) if min_char_frac is not None else 0
+    if min_char_frac is not None and ended_chars / total < min_char_frac:
+        return False
+    ended = sum(1 for line in lines if line[-1] in SENTENCE_END) if min_frac is not None else 0
+    return min_frac is None or ended / len(lines) >= min_frac
+
+
 @rule_kind("lines")
 def lines_rule(
     min_end_punct_frac: float | None = None,
@@ -60,7 +73,9 @@ def lines_rule(
         if signals is not None:
             signals["lines"] = n
         judged = lines  # the lines judged for end punctuation
-        if skip_list_lines:  # unpunctuated list items and table rows are neutral
+        if skip_list_lines and (signals is not None or not _passes_on_all_lines(
+                lines, total, min_end_punct_frac, min_end_punct_char_frac)):
+            # unpunctuated list items and table rows are neutral
             judged = [line for line in lines if line[-1] in SENTENCE_END or not is_list_or_table(line)]
             if signals is not None:
                 signals["list_lines"] = n - len(judged)
