@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from corpus_tool import schema
+from corpus_tool import schema, shards
 
 SAMPLES_PER_REASON = 5
 SNIPPET_CHARS = 120
@@ -49,12 +49,12 @@ def rejected_samples(label: str, rejected_files: list[Path], per_reason: int = S
     out: list[dict[str, Any]] = []
     for f in rejected_files:
         try:
-            pf = pq.ParquetFile(f, pre_buffer=False)  # no read-ahead buffers held until the file closes
+            pf = shards.open_parquet(f)
             cols = [c for c in (schema.ID, schema.REASON, schema.REASON_DETAIL, schema.TEXT)
                     if c in pf.schema_arrow.names]
             if schema.REASON not in cols:
                 continue
-            batches = pf.iter_batches(batch_size=256, columns=cols, use_threads=False)
+            batches = shards.stream_batches(pf, 256, cols)
             for batch in batches:
                 reasons = batch.column(schema.REASON).to_pylist()
                 want = [i for i, r in enumerate(reasons) if taken.get(r, 0) < per_reason]

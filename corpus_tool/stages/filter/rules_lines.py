@@ -36,11 +36,10 @@ def _passes_on_all_lines(lines: list[str], total: int, min_frac: float | None, m
     not be told apart (most prose: the list test was most of this rule's time). Only the verdict is
     decided here; with signals the exact fractions are computed."""
     # the same divisions as the rule's: a float division by a larger total is never larger
-    ended_chars = sum(len(line) for line in lines if line[-1] in SENTENCE_END) if min_char_frac is not None else 0
-    if min_char_frac is not None and ended_chars / total < min_char_frac:
+    ended = [line for line in lines if line[-1] in SENTENCE_END]
+    if min_char_frac is not None and sum(map(len, ended)) / total < min_char_frac:
         return False
-    ended = sum(1 for line in lines if line[-1] in SENTENCE_END) if min_frac is not None else 0
-    return min_frac is None or ended / len(lines) >= min_frac
+    return min_frac is None or len(ended) / len(lines) >= min_frac
 
 
 @rule_kind("lines")

@@ -80,16 +80,12 @@ def read_jsonl(stage: IngestStage, path: str) -> Iterator[Row]:
 
 
 def read_parquet(stage: IngestStage, path: str) -> Iterator[Row]:
-    import pyarrow.parquet as pq
-
     try:
-        # as shards.iter_document_batches reads: pre_buffer=False, or Arrow keeps every row group's read-ahead
-        # buffers until the file is closed (RSS grew with the file), and no thread pool for the columns
-        pf = pq.ParquetFile(path, pre_buffer=False)
+        pf = shards.open_parquet(path)
     except (pa.ArrowException, OSError, ValueError) as e:  # ValueError: bad UTF-8 in a corrupt footer
         raise BadInputError(path, None, f"not a readable Parquet file ({e})") from e
     row_no = 0
-    batches = pf.iter_batches(batch_size=1024, use_threads=False)
+    batches = shards.stream_batches(pf, 1024)
     while True:
         try:  # corrupt pages fail here, or decode to invalid UTF-8 (Arrow does not check it on read)
             batch = next(batches, None)
