@@ -329,8 +329,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--num-shards", type=int, default=4, help="tasks per stage")
     ap.add_argument("--skip-floor", action="store_true", help="--mixed: leave out tokenizing alone")
-    ap.add_argument("--start", choices=("fork", "spawn"), default="fork",
-                    help="how `run` starts task processes (forked from it, or fresh ones as Slurm does)")
+    ap.add_argument("--start", choices=("pool", "fork", "spawn"), default="pool",
+                    help="how `run` gives tasks processes (its long-lived forked workers, a fork per task, or fresh "
+                    "processes as Slurm starts them)")
     args = ap.parse_args()
     if args.copies is None:
         args.copies = 3 if args.html else 40

@@ -75,6 +75,9 @@ class Step:
     after: list[str] = field(default_factory=list)
     overwritable: bool = True  # the command takes --overwrite (pipeline --overwrite passes it on)
     warm: tuple[str, ...] = ()  # what every task loads (Options.warm): a forking executor loads it first
+    # A command stage's task (train-lm, train-tokenizer, ...): the local executor's worker pool runs it in a
+    # process of its own, so that what it leaves in a process (a tokenizer's thread pool) reaches no other task.
+    own_process: bool = False
 
     def task_args(self, index: int | str) -> list[str]:
         if not self.sharded:
@@ -402,6 +405,7 @@ def _stage_steps(
             sharded=step_spec.tasks != ONE, output=Path(folders[step_spec.writes or step_spec.reads][0]),
             slurm=slurm, shard_input=shard_input if step_spec.reads == INPUTS and step_spec.documents else None,
             documents=step_spec.documents, overwritable=takes_overwrite and sc.kind != "command",
+            own_process=sc.kind == "command",
             # a stage's tasks load the runner's share too; a command that declares nothing loads nothing
             warm=COMMON_WARM + step_spec.options.warm if step_spec.options.warm else (),
         ))

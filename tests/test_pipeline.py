@@ -281,22 +281,74 @@ def test_local_run_produces_every_stage_and_resumes(reference, run_cli):
     assert output_files(root) == before
 
 
-def test_spawned_tasks_give_the_bytes_of_forked_ones(reference, tmp_path, run_cli):
-    """The reference run forks its tasks from `corpus-tool run` (the default); fresh processes per task, as
-    Slurm starts them, must write the same bytes, and each task record says how its task started."""
+@pytest.mark.parametrize("start", ["spawn", "fork"])
+def test_spawned_and_forked_tasks_give_the_bytes_of_pooled_ones(reference, tmp_path, run_cli, start):
+    """The reference run gives its tasks to long-lived workers forked from `corpus-tool run` (the default),
+    except the command stages' tasks, which get a fork of their own; a fresh fork per task, and fresh
+    processes per task as Slurm starts them, must write the same bytes. Each task record says how its task
+    started."""
     inputs, ref = reference
-    starts = {json.loads(r.read_text())["start"] for r in (ref / ".pipeline" / "tasks").rglob("*.json")}
-    assert starts == {"fork"}
+    records = {r: json.loads(r.read_text()) for r in (ref / ".pipeline" / "tasks").rglob("*.json")}
+    commands = {"train-lm", "train-tokenizer", "train-quality"}
+    assert {r["start"] for p, r in records.items() if p.parent.name not in commands} == {"pool"}
+    assert {r["start"] for p, r in records.items() if p.parent.name in commands} == {"fork"}
+    assert all(r["cpu_seconds"] > 0 and r["max_rss_kb"] > 0 for r in records.values())
     config = new_pipeline(tmp_path / "run", inputs)
-    proc = run_cli("run", str(config), "--workers", "2", "--start", "spawn")
+    proc = run_cli("run", str(config), "--workers", "2", "--start", start)
     assert "pipeline finished" in proc.stderr.decode()
     root = tmp_path / "run" / "out"
     starts = {json.loads(r.read_text())["start"] for r in (root / ".pipeline" / "tasks").rglob("*.json")}
-    assert starts == {"spawn"}
+    assert starts == {start}
     compare_outputs(ref, root)
-    # A forked task's own output reaches its log, once.
+    # A pooled task's own output reaches its log, once.
     log = (ref / "logs" / "02-langid" / "task-0.log").read_text()
     assert log.count("langid: ") == 1 and "shard(s) done" in log
+
+
+def test_one_pool_worker_runs_task_after_task_each_with_its_own_log(tmp_path, run_cli):
+    """With one worker every task of a step runs in the same process, one after another: each task's log
+    holds its own output only, and each record its own CPU and peak RSS."""
+    path = write_config(
+        tmp_path,
+        f"""
+input: ["{REPO / "corpus_tool" / "data" / "sample"}"]
+output: out
+num_shards: 3
+stages:
+  - ingest
+  - langid
+""",
+    )
+    proc = run_cli("run", str(path), "--workers", "1")
+    assert "pipeline finished: 6 task(s) run" in proc.stderr.decode()
+    for step in ("01-ingest", "02-langid"):
+        name = step.split("-", 1)[1]
+        for i in range(3):
+            log = (tmp_path / "out" / "logs" / step / f"task-{i}.log").read_text()
+            assert log.startswith(f"# {step} task {i} of 3\n")
+            assert log.count(f"{name}: ") == 1 and "shard(s) done" in log, log
+            assert log.count("--shard-index") == 1
+            record = json.loads((tmp_path / "out" / ".pipeline" / "tasks" / step / f"{i}.json").read_text())
+            assert record["start"] == "pool" and record["cpu_seconds"] > 0 and record["max_rss_kb"] > 0
+    audit = run_cli("audit", str(tmp_path / "out"))
+    assert "FAIL" not in audit.stdout.decode()
+
+
+def test_a_pool_task_peak_rss_is_its_own():
+    """A worker's peak RSS is started again before each task: a large block an earlier task used and freed
+    does not count for the next one."""
+    import mmap
+
+    from corpus_tool.executors import local
+
+    block = mmap.mmap(-1, 256 << 20)
+    for offset in range(0, len(block), 4096):
+        block[offset] = 1
+    high = local._peak_rss_kb()
+    block.close()
+    local._reset_peak_rss()
+    after = local._peak_rss_kb()
+    assert high - after > 200 << 10, (high, after)
 
 
 def test_cli_log_handler_is_not_doubled_by_a_second_main():
@@ -503,7 +555,7 @@ def test_two_local_runs_on_one_output_root_are_refused(tmp_path, run_cli):
 
 
 def test_every_warm_entry_loads():
-    """Options.warm names what `run --start fork` loads before forking a step's tasks: each entry must
+    """Options.warm names what `run` loads before forking its workers (or a step's tasks): each entry must
     import (and its function exist), and the planned steps carry them."""
     import importlib
 

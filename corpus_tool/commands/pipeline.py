@@ -65,8 +65,9 @@ StartOpt = Annotated[
     Start,
     typer.Option(
         "--start",
-        help="Local executor: fork each task from this process, whose libraries are imported once (saves "
-        "about 0.6 s of CPU per task), or spawn a fresh corpus-tool process per task, as Slurm does. Same output.",
+        help="Local executor: run the tasks in --workers long-lived workers forked once from this process, "
+        "which has imported the libraries and loaded the stages' dictionaries (pool); fork each task from this "
+        "process (fork); or spawn a fresh corpus-tool process per task, as Slurm does (spawn). Same output.",
     ),
 ]
 
@@ -114,7 +115,7 @@ def run(
     config: Annotated[Path, typer.Argument(help="Pipeline config (YAML).", exists=True, dir_okay=False)],
     executor: ExecutorOpt = Executor.local,
     workers: Workers = None,
-    start: StartOpt = Start.fork,
+    start: StartOpt = Start.pool,
     num_shards: Annotated[int | None, typer.Option(min=1, help="Array tasks per stage (overrides the config).")] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo every task and shard, even finished ones.")
@@ -188,7 +189,7 @@ def execute(
     executor: Executor,
     workers: int,
     *,
-    start: Start = Start.fork,
+    start: Start = Start.pool,
     overwrite: bool = False,
     dry_run: bool = False,
     submit: bool = False,
@@ -281,7 +282,7 @@ def demo(
     ),
     executor: ExecutorOpt = Executor.local,
     workers: Workers = None,
-    start: StartOpt = Start.fork,
+    start: StartOpt = Start.pool,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete a previous demo output folder first.")] = False,
 ) -> None:
     """Run the whole pipeline on the sample corpus embedded in the package, then summarize what it did."""

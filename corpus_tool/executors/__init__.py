@@ -9,5 +9,6 @@ from enum import StrEnum
 class Start(StrEnum):
     """How the local executor starts a task process."""
 
-    fork = "fork"  # a child forked from `corpus-tool run`, with the libraries already imported
+    pool = "pool"  # long-lived workers forked from `corpus-tool run` once, each running task after task
+    fork = "fork"  # a child forked from `corpus-tool run` per task, with the libraries already imported
     spawn = "spawn"  # a fresh `corpus-tool` process, as a Slurm array task is
