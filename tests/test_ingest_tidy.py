@@ -1,13 +1,16 @@
-"""`tidy`, ingest's whitespace normal form, gives what its regex definition gives, on any text."""
+"""`tidy`, ingest's whitespace normal form, gives what its regex definition gives, on any text; the compiled
+`tidy` gives what the Python one (`tidy_python`) gives."""
 
 from __future__ import annotations
 
 import re
+import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus_tool.stages.ingest.extract import tidy
+from corpus_tool.stages.ingest import extract
+from corpus_tool.stages.ingest.extract import tidy, tidy_python
 
 SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 BLANK_LINES = re.compile(r"\n{3,}")
@@ -30,12 +33,44 @@ ALPHABET = st.sampled_from([" ", "  ", "\t", "\u00a0", "\u3000", "\n", "\r", "\r
 @settings(max_examples=3000, deadline=None)
 @given(st.lists(ALPHABET, max_size=60).map("".join))
 def test_tidy_matches_its_regex_definition(text):
-    assert tidy(text) == tidy_reference(text)
+    assert tidy(text) == tidy_python(text) == tidy_reference(text)
 
 
 @given(st.text(max_size=200))
 def test_tidy_matches_on_any_unicode(text):
-    assert tidy(text) == tidy_reference(text)
+    assert tidy(text) == tidy_python(text) == tidy_reference(text)
+
+
+def test_the_compiled_tidy_is_the_one_in_use():
+    from corpus_tool.stages import _textscan
+
+    assert extract.tidy is _textscan.tidy
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["\u00e9", "\u00ff", "\u4e2d", "\U0001f600", "\ud800", " ", "\u3000", "\n", "\r", "x"]),
+                max_size=40).map("".join))
+def test_compiled_tidy_gives_canonical_strings_of_every_width(text):
+    """Its result has the width of its widest character (U+3000 alone in a Latin text goes, the result is
+    one byte a character), as every str must: equal strings of different widths would compare unequal."""
+    result, expected = tidy(text), tidy_python(text)
+    assert result == expected and type(result) is str
+    assert (max(map(ord, result)) if result else 0) == (max(map(ord, expected)) if expected else 0)
+    assert sys.getsizeof(result) == sys.getsizeof(expected)  # the same width a character
+
+
+def test_compiled_tidy_on_real_text_with_every_kind_of_break():
+    paragraphs = ["城市居民讨论了新的垃圾分类办法，大家普遍认为效果不错。", "Debian 參考手冊 ",
+                  "\u3000\u3000第二章　安裝", "  list item\t\t1 ", "", "\x0c", "end.\r\nNext\rline",
+                  "\u2028甲\u2029乙", "\x85省略", "\u2003 ",
+                  "a" * 3000 + " " * 100 + "b"]
+    import random
+
+    rng = random.Random(5)
+    for _ in range(2000):
+        text = "".join(rng.choice(["\n", "\n\n", "\n\n\n\n", " ", "\r\n"]) + rng.choice(paragraphs)
+                       for _ in range(rng.randint(0, 12)))
+        assert tidy(text) == tidy_python(text), repr(text)
 
 
 def test_long_runs_collapse():

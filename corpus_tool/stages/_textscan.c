@@ -4,7 +4,8 @@
  * characters and OpenCC's script marks are rare, so the numpy way spent its time on arrays of every code
  * point. `table_counts` is the twin of textstats.class_counts (a bincount of the table's values per text),
  * which langid needs for every document. `char_lines` is perplexity's per-line preparation of a text for
- * a character-level KenLM model.
+ * a character-level KenLM model. `tidy` is ingest's whitespace clean-up in one pass (extract.tidy_python
+ * is its definition and fallback; tests/test_ingest_tidy.py compares them).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -246,6 +247,75 @@ fail:
     return NULL;
 }
 
+
+/* tidy(text) -> str: extract.tidy_python in one pass. \r\n, \r, \v, \f, U+2028 and U+2029 end a line; \t,
+ * U+00A0 and U+3000 are spaces; in each line a run of spaces becomes one and white space (str.isspace) at
+ * either end goes; the non-empty lines are joined by \n, by \n\n where empty lines were between them. */
+static inline Py_UCS4 tidy_map(Py_UCS4 c) {
+    switch (c) {
+    case 0x0B: case 0x0C: case 0x2028: case 0x2029: return '\n';
+    case '\t': case 0xA0: case 0x3000: return ' ';
+    default: return c;
+    }
+}
+
+static PyObject *tidy(PyObject *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    /* the result is never longer, and needs no wider characters: a buffer of the text's own kind */
+    void *out = PyMem_Malloc((size_t)(len ? len : 1) * (size_t)kind);
+    if (!out) return PyErr_NoMemory();
+    Py_ssize_t n = 0;           /* characters written */
+    Py_ssize_t line_start = -1; /* where the current line's characters begin in out; -1: none yet */
+    int have_line = 0;          /* a non-empty line has been written */
+    int blank = 0;              /* an empty line since the last non-empty one */
+    for (Py_ssize_t i = 0; i <= len; i++) {
+        Py_UCS4 c = '\n';
+        if (i < len) {
+            c = PyUnicode_READ(kind, data, i);
+            if (c == '\r') {
+                if (i + 1 < len && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
+                c = '\n';
+            } else {
+                c = tidy_map(c);
+            }
+        }
+        if (c == '\n') {
+            if (line_start >= 0) { /* the line ends: its trailing white space goes */
+                while (n > line_start && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, out, n - 1))) n--;
+                have_line = 1;
+                blank = 0;
+                line_start = -1;
+            } else if (have_line) {
+                blank = 1;
+            }
+            continue;
+        }
+        if (line_start < 0) {
+            if (Py_UNICODE_ISSPACE(c)) continue; /* the line's leading white space */
+            if (have_line) {
+                PyUnicode_WRITE(kind, out, n, '\n');
+                n++;
+                if (blank) {
+                    PyUnicode_WRITE(kind, out, n, '\n');
+                    n++;
+                }
+            }
+            line_start = n;
+        } else if (c == ' ' && PyUnicode_READ(kind, out, n - 1) == ' ') {
+            continue; /* a run of spaces is one */
+        }
+        PyUnicode_WRITE(kind, out, n, c);
+        n++;
+    }
+    PyObject *result = PyUnicode_FromKindAndData(kind, out, n);
+    PyMem_Free(out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"table_hits", table_hits, METH_VARARGS,
      "table_hits(texts, table) -> (positions, values, starts) as bytes of int64, uint8 and int64\n\n"
@@ -259,6 +329,10 @@ static PyMethodDef methods[] = {
      "char_lines(text) -> (lines, tokens) or None\n\n"
      "Per line with a non-space character: its non-space characters joined by single spaces, as UTF-8\n"
      "bytes; tokens counts those characters plus one per line. None when the text holds a surrogate."},
+    {"tidy", tidy, METH_VARARGS,
+     "tidy(text) -> str\n\n"
+     "ingest's whitespace clean-up (extract.tidy_python) in one pass: \\n line ends, one space for a run\n"
+     "of spaces, lines stripped, at most one empty line between lines, none at either end."},
     {NULL, NULL, 0, NULL},
 };
 
