@@ -117,11 +117,9 @@ def test_character_counts_equal_the_regexes():
     # texts mixing them, they must give what the regexes they replace give.
     import random
 
-    from corpus_tool.stages.ingest import stage
-
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
     rng = random.Random(4)
-    alphabet = list("ab \t\n\r\x00\x0b\x0c\x1c\x7f\x85\x9f\xa0\xe9\xff\u2028\u3000中文\ufffd\ud800")
+    alphabet = list("ab \t\n\r\x00\x0b\x0c\x1c\x7f\x85\x9f\xa0\xe9\xff\u2028\u3000中文婊睙甯傚湴\ufffd\ud800")
     texts = [every, ""] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
     latin1_upper = re.compile("[\u00a0-\u00ff]")
     for t in texts:
@@ -130,4 +128,21 @@ def test_character_counts_equal_the_regexes():
         assert charset.bad_char_count(t) == len(re.findall("[\ufffd\x80-\x9f]", t))
         n = len(latin1_upper.findall(t))
         assert charset.latin1_mojibake_fraction(t) == (n / max(visible, 1) if n else 0.0)
-        assert stage._has_control(t) == bool(stage._CONTROL.search(t))
+        assert charset.control_count(t) == len("".join(charset.CONTROL.findall(t)))
+        gbk = len(charset._UTF8_AS_GBK.findall(t))
+        # the compiled one-pass count gives what the checks count one by one
+        assert charset.char_counts(t) == charset.char_counts_python(t) == charset.CharCounts(
+            charset.bad_char_count(t), n, gbk, charset.control_count(t), visible, len(t))
+        counts = charset.char_counts(t)
+        assert counts.bad_fraction() == charset.bad_char_fraction(t)[1]
+        assert counts.latin1_fraction() == charset.latin1_mojibake_fraction(t)
+        assert counts.utf8_as_gbk_fraction() == charset.utf8_as_gbk_fraction(t)
+
+
+def test_the_compiled_character_counts_are_the_ones_in_use():
+    from corpus_tool.stages import _textscan
+
+    assert charset.char_counts is not charset.char_counts_python and _textscan.char_counts
+    mojibake = "中文".encode().decode("gbk", "replace") * 20  # UTF-8 read as GBK: rows E4-E9
+    counts = charset.char_counts(mojibake)
+    assert counts.utf8_as_gbk >= 20 and counts == charset.char_counts_python(mojibake)

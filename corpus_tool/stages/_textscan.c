@@ -248,6 +248,46 @@ fail:
 }
 
 
+/* str.isspace for one character; no white space lies above U+3000, where nearly all Han text is, so those
+ * characters skip the call into Python's Unicode database. */
+static inline int is_space(Py_UCS4 c) {
+    return c > 0x3000 ? 0 : Py_UNICODE_ISSPACE(c);
+}
+
+/* char_counts(text, marks) -> (bad, latin1_upper, marked, control, non_space): what ingest's mojibake and
+ * control-character checks count (charset.char_counts_python is the definition): U+FFFD and C1 characters;
+ * U+00A0-U+00FF; characters of the BMP whose byte in `marks` (65,536 bytes) is not 0; C0 and C1 controls
+ * other than \t and \n (and U+007F); characters that are not white space (str.isspace). */
+static PyObject *char_counts(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_buffer marks;
+    if (!PyArg_ParseTuple(args, "Uy*", &text, &marks)) return NULL;
+    if (marks.len != 0x10000) {
+        PyBuffer_Release(&marks);
+        PyErr_SetString(PyExc_ValueError, "marks: one byte per BMP code point (65,536)");
+        return NULL;
+    }
+    const uint8_t *mark = marks.buf;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    long long bad = 0, latin = 0, marked = 0, control = 0, space = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < 0x100) {
+            if (c >= 0xA0) latin++;
+            else if (c >= 0x80) bad++;
+            if (c < 0x20 ? (c != '\t' && c != '\n') : (c >= 0x7F && c < 0xA0)) control++;
+        } else if (c == 0xFFFD) {
+            bad++;
+        }
+        if (c < 0x10000 && mark[c]) marked++;
+        if (is_space(c)) space++;
+    }
+    PyBuffer_Release(&marks);
+    return Py_BuildValue("LLLLL", bad, latin, marked, control, (long long)len - space);
+}
+
 /* tidy(text) -> str: extract.tidy_python in one pass. \r\n, \r, \v, \f, U+2028 and U+2029 end a line; \t,
  * U+00A0 and U+3000 are spaces; in each line a run of spaces becomes one and white space (str.isspace) at
  * either end goes; the non-empty lines are joined by \n, by \n\n where empty lines were between them. */
@@ -285,7 +325,7 @@ static PyObject *tidy(PyObject *self, PyObject *args) {
         }
         if (c == '\n') {
             if (line_start >= 0) { /* the line ends: its trailing white space goes */
-                while (n > line_start && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, out, n - 1))) n--;
+                while (n > line_start && is_space(PyUnicode_READ(kind, out, n - 1))) n--;
                 have_line = 1;
                 blank = 0;
                 line_start = -1;
@@ -295,7 +335,7 @@ static PyObject *tidy(PyObject *self, PyObject *args) {
             continue;
         }
         if (line_start < 0) {
-            if (Py_UNICODE_ISSPACE(c)) continue; /* the line's leading white space */
+            if (is_space(c)) continue; /* the line's leading white space */
             if (have_line) {
                 PyUnicode_WRITE(kind, out, n, '\n');
                 n++;
@@ -329,6 +369,9 @@ static PyMethodDef methods[] = {
      "char_lines(text) -> (lines, tokens) or None\n\n"
      "Per line with a non-space character: its non-space characters joined by single spaces, as UTF-8\n"
      "bytes; tokens counts those characters plus one per line. None when the text holds a surrogate."},
+    {"char_counts", char_counts, METH_VARARGS,
+     "char_counts(text, marks) -> (bad, latin1_upper, marked, control, non_space)\n\n"
+     "What ingest's mojibake and control-character checks count, in one pass (charset.char_counts_python)."},
     {"tidy", tidy, METH_VARARGS,
      "tidy(text) -> str\n\n"
      "ingest's whitespace clean-up (extract.tidy_python) in one pass: \\n line ends, one space for a run\n"

@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from resiliparse.parse.encoding import detect_encoding
 
@@ -306,14 +307,80 @@ def _gb2312_rows(first: int, last: int) -> str:
 # UTF-8 Chinese read as GBK turns every character's first two bytes (E4-E9 xx) into a GB2312 level-2
 # character from rows E4-E9: rare characters. In real text they are about 0.1% of the Han characters
 # (zhwiki 0.08%, lingua zh 0.06%, Debian Reference zh-TW 0.003%); in such mojibake 14-19%.
-_UTF8_AS_GBK = re.compile("[" + _gb2312_rows(0xE4, 0xE9) + "]")
+_UTF8_AS_GBK_CHARS = _gb2312_rows(0xE4, 0xE9)
+_UTF8_AS_GBK = re.compile("[" + _UTF8_AS_GBK_CHARS + "]")
 UTF8_AS_GBK_FRACTION = 0.05
 
 
 def utf8_as_gbk_fraction(text: str) -> float:
     """Fraction of the characters that betray UTF-8 bytes decoded as GBK ("婊ㄦ睙甯傚湴"); 0 for short
     texts. (Over all characters, not Han ones: counting Han characters would cost 10x more.)"""
-    n = len(_UTF8_AS_GBK.findall(text))
-    if n < 10:
-        return 0.0
-    return n / len(text)
+    return _utf8_as_gbk_fraction(len(_UTF8_AS_GBK.findall(text)), len(text))
+
+
+def _utf8_as_gbk_fraction(n: int, length: int) -> float:
+    return n / length if n >= 10 else 0.0
+
+
+# C0 and C1 control characters other than \t and \n: what ingest removes from every text (NUL from UTF-16
+# read as bytes, form feeds, escape codes, C1 from mis-decoded Windows-1252).
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)])
+
+
+def control_count(text: str) -> int:
+    """`len("".join(CONTROL.findall(text)))`, on the text's characters below U+0100 (all that `CONTROL`
+    matches), which bytes.translate scans at memory speed."""
+    return _count_bytes(_latin1_bytes(text), _CONTROL_BYTES)
+
+
+class CharCounts(NamedTuple):
+    """What ingest's checks count in a text (`char_counts`)."""
+
+    bad: int  # U+FFFD and C1 characters (`bad_char_count`)
+    latin1_upper: int  # U+00A0-U+00FF
+    utf8_as_gbk: int  # characters of the GB2312 rows E4-E9 (`_UTF8_AS_GBK`)
+    control: int  # `CONTROL`'s characters
+    non_space: int  # not str.isspace
+    length: int
+
+    def bad_fraction(self) -> float:
+        """`bad_char_fraction`'s fraction."""
+        return self.bad / max(self.non_space, 1) if self.bad else 0.0
+
+    def latin1_fraction(self) -> float:
+        """`latin1_mojibake_fraction`."""
+        return self.latin1_upper / max(self.non_space, 1) if self.latin1_upper else 0.0
+
+    def utf8_as_gbk_fraction(self) -> float:
+        """`utf8_as_gbk_fraction`."""
+        return _utf8_as_gbk_fraction(self.utf8_as_gbk, self.length)
+
+
+def char_counts_python(text: str) -> CharCounts:
+    """The definition of `char_counts`, check by check."""
+    low = _latin1_bytes(text)
+    return CharCounts(
+        bad_char_count(text),
+        _count_bytes(low, _LATIN1_UPPER_BYTES),
+        len(_UTF8_AS_GBK.findall(text)),
+        control_count(text),
+        non_space_count(text),
+        len(text),
+    )
+
+
+try:  # one compiled pass over the text instead of five (built by `pip install`)
+    from corpus_tool.stages._textscan import char_counts as _char_counts
+
+    _marks = bytearray(0x10000)
+    for _ch in _UTF8_AS_GBK_CHARS:
+        _marks[ord(_ch)] = 1
+    _UTF8_AS_GBK_MARKS = bytes(_marks)
+
+    def char_counts(text: str) -> CharCounts:
+        """What ingest's mojibake and control-character checks count, in one pass."""
+        return CharCounts(*_char_counts(text, _UTF8_AS_GBK_MARKS), len(text))
+
+except ImportError:  # a source tree that was never built
+    char_counts = char_counts_python

@@ -13,7 +13,6 @@ shares (empty, mojibake, length, control characters) and packs the rows into rec
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator
 
 import pyarrow as pa
@@ -33,18 +32,6 @@ from corpus_tool.stages.ingest.warc_docs import read_warc
 log = logging.getLogger("corpus_tool")
 
 LATIN1_MOJIBAKE_FRACTION = 0.3
-# No C0/C1 control character other than \n and \t reaches `text` (NUL from UTF-16 read as bytes, form
-# feeds, escape codes, C1 from mis-decoded Windows-1252).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)])
-
-
-def _has_control(text: str) -> bool:
-    """`_CONTROL.search(text)`, on the text's characters below U+0100 (all that `_CONTROL` matches), which
-    bytes.translate scans at memory speed."""
-    low = text.encode("latin-1", "ignore")
-    return len(low.translate(None, _CONTROL_BYTES)) != len(low)
-
 READERS: dict[str, Callable[[IngestStage, str], Iterator[Row]]] = {
     formats.WARC: read_warc,
     formats.JSONL: read_jsonl,
@@ -113,28 +100,31 @@ class IngestStage(Stage):
     def finish(self, row: Row) -> Row:
         """Apply the checks every input shares to a row not yet rejected (empty text, mojibake, length), and
         remove control characters from its text. Returns the same row, updated."""
+        counts = None
         if row.reject is None:
-            row.reject = self._check_text(row.text, row.meta)
+            counts = charset.char_counts(row.text)
+            row.reject = self._check_text(row.text, row.meta, counts)
             if row.reject is None and len(row.text) > self.max_doc_chars:
                 row.meta["truncated_from_chars"] = len(row.text)
                 row.text = row.text[: self.max_doc_chars]
                 self.counters["truncated"] += 1
-        if _has_control(row.text):
-            row.text = _CONTROL.sub("", row.text)
+        # (counted before a truncation: CONTROL.sub then finds nothing to remove, the same text)
+        if counts.control if counts is not None else charset.control_count(row.text):
+            row.text = charset.CONTROL.sub("", row.text)
         return row
 
-    def _check_text(self, text: str, meta: dict) -> tuple[str, str | None] | None:
+    def _check_text(self, text: str, meta: dict, counts: charset.CharCounts) -> tuple[str, str | None] | None:
         if not text.strip():
             return ("empty_after_extraction" if meta.get("format") in ("warc", "html", "feed") else "empty_text"), None
-        bad, frac = charset.bad_char_fraction(text)
+        bad, frac = counts.bad, counts.bad_fraction()
         if bad:
             meta["bad_chars"] = bad
         if frac > self.max_bad_char_fraction:
             return "mojibake", f"{bad} replacement/control characters, {frac:.0%} of the text"
-        latin = charset.latin1_mojibake_fraction(text)
+        latin = counts.latin1_fraction()
         if latin > LATIN1_MOJIBAKE_FRACTION:
             return "mojibake", f"{latin:.0%} of the text is U+00A0-U+00FF: bytes decoded as Latin-1"
-        as_gbk = charset.utf8_as_gbk_fraction(text)
+        as_gbk = counts.utf8_as_gbk_fraction()
         if as_gbk > charset.UTF8_AS_GBK_FRACTION:
             return "mojibake", f"{as_gbk:.0%} of the characters are UTF-8 bytes decoded as GBK"
         return None
