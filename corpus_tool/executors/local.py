@@ -160,21 +160,8 @@ def _run_step(plan: Plan, step: Step, pending: list[int], workers: int, start: S
             if proc.returncode < 0:
                 # killed by a signal: it could not remove its temporaries itself
                 shards.remove_temporaries([], folder=step.output, pid=pid)
-            if proc.returncode == 0:
-                write_task_record(
-                    plan.record_path(step, index),
-                    step.task_args(index),
-                    seconds,
-                    max_rss_kb=max_rss,
-                    cpu_seconds=round(usage.ru_utime + usage.ru_stime, 3),
-                    executor="local",
-                    start=start.value,
-                )
-            results.append(
-                TaskResult(
-                    step.label, index, proc.returncode, seconds, max_rss, str(plan.log_path(step, index))
-                )
-            )
+            results.append(_finished(plan, step, index, proc.returncode, seconds, max_rss,
+                                     round(usage.ru_utime + usage.ru_stime, 3), start))
     except BaseException:
         # Ctrl-C or an error here: stop the children (SIGTERM lets the runner remove its temporary files).
         for _index, proc, _ in running.values():
@@ -187,6 +174,22 @@ def _run_step(plan: Plan, step: Step, pending: list[int], workers: int, start: S
                 proc.kill()
         raise
     return sorted(results, key=lambda r: r.index)
+
+
+def _finished(plan: Plan, step: Step, index: int, returncode: int, seconds: float, max_rss_kb: int,
+              cpu_seconds: float | None, start: Start) -> TaskResult:
+    """A task that ended: its record when it exited 0 (what a rerun checks), and its result."""
+    if returncode == 0:
+        write_task_record(
+            plan.record_path(step, index),
+            step.task_args(index),
+            seconds,
+            max_rss_kb=max_rss_kb,
+            cpu_seconds=cpu_seconds,
+            executor="local",
+            start=start.value,
+        )
+    return TaskResult(step.label, index, returncode, seconds, max_rss_kb, str(plan.log_path(step, index)))
 
 
 def _start(plan: Plan, step: Step, index: int, start: Start) -> subprocess.Popen | ForkedTask:
@@ -535,27 +538,14 @@ def _run_step_in_pool(plan: Plan, step: Step, pending: list[int], pool: WorkerPo
                 if answer is None:
                     continue
                 worker.task = None
-                results.append(_pool_result(plan, step, index, time.perf_counter() - started, answer))
+                results.append(_finished(plan, step, index, int(answer["returncode"]), time.perf_counter() - started,
+                                         int(answer["max_rss_kb"] or 0), answer["cpu_seconds"], Start.pool))
     except BaseException:
-        pool.terminate()  # Ctrl-C or an error here: stop the running tasks (the runner removes temporaries)
-        pool.close()
+        # Ctrl-C or an error here: stop the running tasks (the runner removes temporaries); run_local's
+        # pool.close() then waits for them
+        pool.terminate()
         raise
     return sorted(results, key=lambda r: r.index)
-
-
-def _pool_result(plan: Plan, step: Step, index: int, seconds: float, answer: dict) -> TaskResult:
-    rc = int(answer["returncode"])
-    if rc == 0:
-        write_task_record(
-            plan.record_path(step, index),
-            step.task_args(index),
-            seconds,
-            max_rss_kb=answer["max_rss_kb"],
-            cpu_seconds=answer["cpu_seconds"],
-            executor="local",
-            start=Start.pool.value,
-        )
-    return TaskResult(step.label, index, rc, seconds, int(answer["max_rss_kb"] or 0), str(plan.log_path(step, index)))
 
 
 def _describe_rc(rc: int) -> str:

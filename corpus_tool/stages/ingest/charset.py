@@ -277,8 +277,12 @@ def bad_char_fraction(text: str) -> tuple[int, float]:
     bad = bad_char_count(text)
     if not bad:
         return 0, 0.0
-    visible = non_space_count(text)
-    return bad, bad / max(visible, 1)
+    return bad, _of_non_space(bad, non_space_count(text))
+
+
+def _of_non_space(n: int, non_space: int) -> float:
+    """The fraction the mojibake checks take of the non-space characters (0 when `n` is)."""
+    return n / max(non_space, 1) if n else 0.0
 
 
 _LATIN1_UPPER = re.compile("[\u00a0-\u00ff]")
@@ -288,9 +292,7 @@ def latin1_mojibake_fraction(text: str) -> float:
     """Fraction of non-space characters in U+00A0..U+00FF: near 1 for GBK or UTF-8 bytes read as Latin-1
     ("ÖÐ¹ú"), under 0.1 for real French, German or Portuguese."""
     n = _count_bytes(_latin1_bytes(text), _LATIN1_UPPER_BYTES)  # len(_LATIN1_UPPER.findall(text))
-    if not n:
-        return 0.0
-    return n / max(non_space_count(text), 1)
+    return _of_non_space(n, non_space_count(text)) if n else 0.0
 
 
 def _gb2312_rows(first: int, last: int) -> str:
@@ -346,11 +348,11 @@ class CharCounts(NamedTuple):
 
     def bad_fraction(self) -> float:
         """`bad_char_fraction`'s fraction."""
-        return self.bad / max(self.non_space, 1) if self.bad else 0.0
+        return _of_non_space(self.bad, self.non_space)
 
     def latin1_fraction(self) -> float:
         """`latin1_mojibake_fraction`."""
-        return self.latin1_upper / max(self.non_space, 1) if self.latin1_upper else 0.0
+        return _of_non_space(self.latin1_upper, self.non_space)
 
     def utf8_as_gbk_fraction(self) -> float:
         """`utf8_as_gbk_fraction`."""
