@@ -255,14 +255,15 @@ def encode_batch_floor(tokenizer_json: Path, inputs: Path) -> dict:
 
 
 def run_once(tmp: Path, inputs: Path, models: Path, workers: int, num_shards: int, start: str,
-             floor_tokenizer: Path | None = None) -> dict:
+             floor_tokenizer: Path | None = None, handoff_mb: int | None = None) -> dict:
     out = tmp / f"out-{workers}"
     config = tmp / f"pipeline-{workers}.yaml"
     config.write_text(CONFIG.format(inputs=inputs, output=out, num_shards=num_shards, models=models))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     # cwd outside the checkout: `python -m` puts the cwd first on sys.path, ahead of PYTHONPATH
-    proc = subprocess.run([*CLI, "run", str(config), "--workers", str(workers), "--start", start],
+    handoff = [] if handoff_mb is None else ["--handoff-mb", str(handoff_mb)]
+    proc = subprocess.run([*CLI, "run", str(config), "--workers", str(workers), "--start", start, *handoff],
                           capture_output=True, text=True, cwd=tmp)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -332,6 +333,8 @@ def main() -> None:
     ap.add_argument("--start", choices=("pool", "fork", "spawn"), default="pool",
                     help="how `run` gives tasks processes (its long-lived forked workers, a fork per task, or fresh "
                     "processes as Slurm starts them)")
+    ap.add_argument("--handoff-mb", type=int, default=None,
+                    help="`run --handoff-mb` (pool: chains of per-shard steps; 0: step by step); default: run's")
     args = ap.parse_args()
     if args.copies is None:
         args.copies = 3 if args.html else 40
@@ -355,7 +358,9 @@ def main() -> None:
         for cmd in (["train-lm", ref, "-o", str(models / "lm")],
                     ["train-tokenizer", ref, "-o", str(models / "tokenizer")]):
             subprocess.run([*CLI, *cmd], check=True, capture_output=True, cwd=tmp)
-        print(f"input: {what}, {raw / 1e6:.1f} raw MB; {args.num_shards} tasks per stage, started by {args.start}")
+        handoff = "run's default" if args.handoff_mb is None else args.handoff_mb
+        print(f"input: {what}, {raw / 1e6:.1f} raw MB; {args.num_shards} tasks per stage, started by {args.start}, "
+              f"--handoff-mb {handoff}")
         # The fixed cost of a run (starting every task process: Python, libraries, models), measured on one
         # copy of the sample, so that the marginal rate (what a large crawl sees) can be told apart from it.
         one = tmp / "one"
@@ -365,7 +370,7 @@ def main() -> None:
             one_raw, _ = html_warc_corpus(one, args.html, 1, args.warcs, args.han_rate, limit=args.warcs)
         else:
             one_raw = scaled_corpus(one, 1)
-        base = run_once(tmp, one, models, 1, args.num_shards, args.start)
+        base = run_once(tmp, one, models, 1, args.num_shards, args.start, handoff_mb=args.handoff_mb)
         print(
             f"fixed cost: {base['cpu']:.1f} s CPU for a run on one copy ({one_raw / 1e6:.2f} raw MB), "
             f"{base['cpu'] / base['tasks']:.2f} s per task process"
@@ -377,7 +382,7 @@ def main() -> None:
                   f"{text_mb / floor['cpu']:.2f} MB/s of text per core, {floor['tokens']:,} tokens")
         for workers in args.workers:
             r = run_once(tmp, inputs, models, workers, args.num_shards, args.start,
-                         models / "tokenizer" / "tokenizer.json" if floor else None)
+                         models / "tokenizer" / "tokenizer.json" if floor else None, args.handoff_mb)
             mb = raw / 1e6
             print(
                 f"\nworkers={workers}: wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s (all tasks), "

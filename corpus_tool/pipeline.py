@@ -78,6 +78,7 @@ class Step:
     # A command stage's task (train-lm, train-tokenizer, ...): the local executor's worker pool runs it in a
     # process of its own, so that what it leaves in a process (a tokenizer's thread pool) reaches no other task.
     own_process: bool = False
+    per_shard: bool = False  # a shard's output depends on its input alone (StepSpec.per_shard)
 
     def task_args(self, index: int | str) -> list[str]:
         if not self.sharded:
@@ -405,7 +406,7 @@ def _stage_steps(
             sharded=step_spec.tasks != ONE, output=Path(folders[step_spec.writes or step_spec.reads][0]),
             slurm=slurm, shard_input=shard_input if step_spec.reads == INPUTS and step_spec.documents else None,
             documents=step_spec.documents, overwritable=takes_overwrite and sc.kind != "command",
-            own_process=sc.kind == "command",
+            own_process=sc.kind == "command", per_shard=step_spec.per_shard,
             # a stage's tasks load the runner's share too; a command that declares nothing loads nothing
             warm=COMMON_WARM + step_spec.options.warm if step_spec.options.warm else (),
         ))

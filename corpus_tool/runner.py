@@ -20,12 +20,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from corpus_tool import completion, schema, shards
+from corpus_tool import completion, handoff, schema, shards
 from corpus_tool.completion import Summary
 from corpus_tool.errors import BadInputError, CorpusToolError, OutputError, UsageError
 from corpus_tool.progress import DEFAULT_INTERVAL, ShardProgress
 from corpus_tool.shards import InputShard
-from corpus_tool.stage import Stage
+from corpus_tool.stage import ParquetSink, Stage
 
 log = logging.getLogger("corpus_tool")
 
@@ -61,10 +61,16 @@ def run_stage(
     """Run `stage` on the shards of `inputs` that this task owns. Raises CorpusToolError on failure
     (after finishing the other shards when `keep_going` and the failure was a bad input)."""
     index, count = shards.array_position(shard_index, num_shards)
-    all_shards = stage.list_shards(inputs)
-    if not all_shards:
-        raise UsageError(f"no input shards found in {' '.join(inputs)}")
-    mine = shards.select_shards(all_shards, index, count)
+    chained = handoff.chained_names(inputs)
+    if chained is not None:
+        # A chain's later step (executors/local.py): the shards its task before has just written, not the
+        # folder's listing, where the chain's other workers are writing theirs.
+        mine = [InputShard(name, (str(shards.kept_path(Path(inputs[0]), name)),)) for name in sorted(chained)]
+    else:
+        all_shards = stage.list_shards(inputs)
+        if not all_shards:
+            raise UsageError(f"no input shards found in {' '.join(inputs)}")
+        mine = shards.select_shards(all_shards, index, count)
     summary = Summary(stage=stage.name)
     started = time.perf_counter()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -106,6 +112,7 @@ def _run_to_dir(
     summary.extra.update(stage.summary_extra(stats))
     if first_error is not None:
         raise first_error
+    handoff.wrote(out_dir, [s.name for s in mine])
 
 
 def _refuse_other_stage_folder(stage: Stage, mine: list[InputShard], out_dir: Path) -> None:
@@ -142,6 +149,7 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
     unit = completion.start(shards.manifest_path(out_dir, name), stage.name,
                             [*stage.output_files(out_dir, name), shards.rejected_path(out_dir, name)], shard=name)
     sink = stage.make_sink(out_dir, name)
+    kept = handoff.keeper() if isinstance(sink, ParquetSink) else None  # for the next task in this process
     rejected = shards.ParquetShardWriter(
         shards.rejected_path(out_dir, name), schema.rejected_schema(schema.DOCUMENT_SCHEMA)
     )
@@ -153,6 +161,8 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
         for kept_batch, rejected_batch in stage.process_shard(shard, batch_size):
             sink.write(kept_batch)
             rejected.write(rejected_batch)
+            if kept is not None:
+                kept.add(kept_batch)
             counts["kept"] += kept_batch.num_rows
             counts["rejected"] += rejected_batch.num_rows
             counts["bytes_kept"] += text_bytes(kept_batch)
@@ -174,7 +184,7 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
     record = unit.write({
         "config": stage.config(),
         "resolved": stage.resolved(),
-        "inputs": [shards.describe_file(p) for p in shard.paths if p != shards.STDIN],
+        "inputs": [handoff.description(p) or shards.describe_file(p) for p in shard.paths if p != shards.STDIN],
         "outputs": {
             "kept": [shards.describe_file(p) for p in kept_files],
             "rejected": shards.describe_file(rejected_file),
@@ -184,6 +194,8 @@ def _run_one_shard(stage: Stage, shard: InputShard, out_dir: Path, batch_size: i
         "bytes": {"in": bytes_in, "kept": counts["bytes_kept"], "rejected": counts["bytes_rejected"]},
         "stats": stage.shard_stats() | sink.stats(),
     })
+    if kept is not None:
+        handoff.offer(kept_files[0], record["outputs"]["kept"][0], kept)
     summary.done += 1
     summary.docs_in += docs_in
     summary.docs_kept += counts["kept"]

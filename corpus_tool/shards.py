@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -28,7 +29,7 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_tool import schema
+from corpus_tool import handoff, schema
 from corpus_tool.errors import BadInputError, OutputError, UsageError
 
 PARQUET_SUFFIX = ".parquet"
@@ -176,12 +177,13 @@ def open_parquet(path: str | Path) -> pq.ParquetFile:
     return pq.ParquetFile(path, pre_buffer=False)
 
 
-def stream_batches(pf: pq.ParquetFile, batch_size: int, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+def stream_batches(pf: pq.ParquetFile, batch_size: int, columns: list[str] | None = None,
+                   row_groups: list[int] | None = None) -> Iterator[pa.RecordBatch]:
     """`pf`'s record batches, decoded on this thread. use_threads=False: one column (text) holds nearly all
     the bytes, so decoding the columns on Arrow's thread pool saved no time and cost CPU (thread start-up and
     hand-offs: 0.04 s against 0.025 s of CPU for a 10 MB shard, measured in fresh processes); tasks run in
     parallel per shard."""
-    return pf.iter_batches(batch_size=batch_size, columns=columns, use_threads=False)
+    return pf.iter_batches(batch_size=batch_size, row_groups=row_groups, columns=columns, use_threads=False)
 
 
 def iter_document_batches(
@@ -190,17 +192,33 @@ def iter_document_batches(
     """Stream documents from a Parquet shard (or JSONL on stdin), conformed to the document schema.
 
     `on_reject` receives the JSONL lines that are not documents (no string `text`) as rows with their
-    reasons; without it such a line is a BadInputError."""
+    reasons; without it such a line is a BadInputError. A file that this process has just written in a local
+    run's chain of tasks comes from memory instead (handoff.py), in the same batches."""
     if path == STDIN:
         yield from iter_jsonl_documents(sys.stdin.buffer, batch_size, on_reject=on_reject)
         return
+    kept = handoff.take(path)
+    if kept is not None:
+        yield from _handed_over(path, kept, batch_size)
+        return
+    yield from _read_documents(path, batch_size)
+
+
+def _read_documents(path: str, batch_size: int, first_row_group: int = 0) -> Iterator[pa.RecordBatch]:
+    """The documents of a Parquet file (from row group `first_row_group` on), checked."""
     try:
         pf = open_parquet(path)
     except (pa.ArrowException, OSError, UnicodeDecodeError) as e:  # a corrupt footer can hold bad names
         raise BadInputError(path, None, f"not a readable Parquet file ({e})") from e
+    groups = None
     row = 0
+    if first_row_group:
+        groups = list(range(first_row_group, pf.metadata.num_row_groups))
+        if not groups:
+            return
+        row = sum(pf.metadata.row_group(i).num_rows for i in range(first_row_group))
     try:
-        for batch in stream_batches(pf, batch_size):
+        for batch in stream_batches(pf, batch_size, row_groups=groups):
             try:
                 docs = schema.conform(batch)
                 # Arrow does not check UTF-8 when reading Parquet: bit rot would reach the stages as a crash.
@@ -214,6 +232,39 @@ def iter_document_batches(
         if isinstance(e, MemoryError) or "Failed to launch worker" in str(e):  # a memory cap, not bad data
             raise MemoryError(f"{path} at row {row}: {e}") from e
         raise BadInputError(path, f"row {row}", f"corrupt Parquet data ({e})") from e
+
+
+def _handed_over(path: str, kept: handoff.Kept, batch_size: int) -> Iterator[pa.RecordBatch]:
+    """`path`'s documents from the batches its writer was given in this process (handoff.py), in the batches
+    reading the file gives; past what was kept, from the file. Nothing to check in what was kept: it is what
+    the writer got (required columns are checked all the same, as a file's are)."""
+    rest: Iterator[pa.RecordBatch] = iter(())
+    if not kept.complete:
+        start = _row_group_after(path, kept.rows)
+        if start is None:  # the kept rows do not end on a row group: read it all
+            yield from _read_documents(path, batch_size)
+            return
+        rest = _read_documents(path, batch_size, start)
+    for batch in handoff.rebatch(itertools.chain(map(schema.conform, kept.drain()), rest), batch_size):
+        try:
+            _check_required(batch)
+        except ValueError as e:
+            raise BadInputError(path, None, str(e)) from e
+        yield batch
+
+
+def _row_group_after(path: str, rows: int) -> int | None:
+    """The index of the row group that starts `rows` rows into the file, or None."""
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (pa.ArrowException, OSError) as e:
+        raise BadInputError(path, None, f"not a readable Parquet file ({e})") from e
+    total = 0
+    for i in range(meta.num_row_groups):
+        if total == rows:
+            return i
+        total += meta.row_group(i).num_rows
+    return meta.num_row_groups if total == rows else None
 
 
 def _check_required(batch: pa.RecordBatch) -> None:

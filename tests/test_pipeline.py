@@ -73,8 +73,8 @@ def reference_run(tmp_path_factory) -> tuple[Path, Path]:
         base = tmp_path_factory.mktemp("reference")
         inputs = pipeline_inputs(base)
         config = new_pipeline(base / "run", inputs)
-        cli("run", str(config), "--executor", "local", "--workers", "2")
-        _REFERENCE.update(inputs=inputs, root=base / "run" / "out")
+        proc = cli("run", str(config), "--executor", "local", "--workers", "2")
+        _REFERENCE.update(inputs=inputs, root=base / "run" / "out", stderr=proc.stderr.decode())
     return _REFERENCE["inputs"], _REFERENCE["root"]
 
 
@@ -274,6 +274,10 @@ def test_local_run_produces_every_stage_and_resumes(reference, run_cli):
     assert list((root / "08-tokenize").glob("*.idx"))
     records = list((root / ".pipeline" / "tasks").rglob("*.json"))
     assert len(records) == 3 + 2 * 10 + 1  # three commands, ten 2-task steps, one clusters task
+    # The pool ran the per-shard steps in chains (quality, which samples every shard, stands alone).
+    err = _REFERENCE["stderr"]
+    for chain in ("01-ingest .. 03-normalize", "05-filter .. 06-perplexity", "07-dedup-filter .. 08-tokenize"):
+        assert f"{chain}: done" in err, err
     # A rerun finds everything finished and changes nothing.
     before = output_files(root)
     proc = run_cli("run", str(root.parent / "pipeline.yaml"), "--workers", "2")
@@ -281,12 +285,13 @@ def test_local_run_produces_every_stage_and_resumes(reference, run_cli):
     assert output_files(root) == before
 
 
-@pytest.mark.parametrize("start", ["spawn", "fork"])
+@pytest.mark.parametrize("start", ["spawn", "fork", "pool-step-by-step"])
 def test_spawned_and_forked_tasks_give_the_bytes_of_pooled_ones(reference, tmp_path, run_cli, start):
     """The reference run gives its tasks to long-lived workers forked from `corpus-tool run` (the default),
-    except the command stages' tasks, which get a fork of their own; a fresh fork per task, and fresh
-    processes per task as Slurm starts them, must write the same bytes. Each task record says how its task
-    started."""
+    which take chains of per-shard steps shard by shard, handing each file to the next step in memory; the
+    command stages' tasks get a fork of their own. The pool step by step (every file read back), a fresh
+    fork per task, and fresh processes per task as Slurm starts them, must write the same bytes. Each task
+    record says how its task started."""
     inputs, ref = reference
     records = {r: json.loads(r.read_text()) for r in (ref / ".pipeline" / "tasks").rglob("*.json")}
     commands = {"train-lm", "train-tokenizer", "train-quality"}
@@ -294,15 +299,49 @@ def test_spawned_and_forked_tasks_give_the_bytes_of_pooled_ones(reference, tmp_p
     assert {r["start"] for p, r in records.items() if p.parent.name in commands} == {"fork"}
     assert all(r["cpu_seconds"] > 0 and r["max_rss_kb"] > 0 for r in records.values())
     config = new_pipeline(tmp_path / "run", inputs)
-    proc = run_cli("run", str(config), "--workers", "2", "--start", start)
+    how = ["--start", start] if start != "pool-step-by-step" else ["--handoff-mb", "0"]
+    proc = run_cli("run", str(config), "--workers", "2", *how)
     assert "pipeline finished" in proc.stderr.decode()
+    assert ("chained" in proc.stderr.decode()) is False
     root = tmp_path / "run" / "out"
     starts = {json.loads(r.read_text())["start"] for r in (root / ".pipeline" / "tasks").rglob("*.json")}
-    assert starts == {start}
+    assert starts == ({start} if start != "pool-step-by-step" else {"pool", "fork"})
     compare_outputs(ref, root)
     # A pooled task's own output reaches its log, once.
     log = (ref / "logs" / "02-langid" / "task-0.log").read_text()
     assert log.count("langid: ") == 1 and "shard(s) done" in log
+
+
+def test_a_shard_no_chain_wrote_is_left_to_its_task_after_the_chain(tmp_path, run_cli):
+    """A chained step takes the shards its task before has just written. A finished shard that was already in
+    its input folder (from an earlier run) is the runner's to assign: after the chains, the task that owns it
+    runs as usual, and the outputs are the bytes of a step-by-step run."""
+    sample = REPO / "corpus_tool" / "data" / "sample"
+    scratch = tmp_path / "scratch"
+    run_cli("ingest", str(sample), "-o", str(scratch / "ingest"))
+    run_cli("langid", str(scratch / "ingest"), "-o", str(scratch / "langid"))
+    first = sorted((scratch / "langid").glob("*.parquet"))[0]
+    manifest = json.loads((scratch / "langid" / "manifests" / f"{first.stem}.json").read_text())
+    manifest["shard"] = "zz-earlier"
+    roots = {}
+    for name, how in (("chained", []), ("step-by-step", ["--handoff-mb", "0"])):
+        base = tmp_path / name
+        earlier = base / "out" / "02-langid"
+        (earlier / "manifests").mkdir(parents=True)
+        (earlier / "zz-earlier.parquet").write_bytes(first.read_bytes())
+        (earlier / "manifests" / "zz-earlier.json").write_text(json.dumps(manifest))
+        config = write_config(base, f"input: [\"{sample}\"]\noutput: out\nnum_shards: 2\n"
+                                    "stages: [ingest, langid, {stage: normalize, options: {opencc: t2s}}]\n")
+        proc = run_cli("run", str(config), "--workers", "2", *how)
+        err = proc.stderr.decode()
+        assert "pipeline finished: 6 task(s) run" in err
+        if name == "chained":
+            assert "(chained: each shard goes on from 02-langid in the same worker)" in err
+            assert "03-normalize: 1 task(s) (1 already finished)" in err, err  # the one that owns zz-earlier
+        roots[name] = base / "out"
+    assert (roots["chained"] / "03-normalize" / "zz-earlier.parquet").exists()
+    chained = output_files(roots["chained"])
+    assert chained == output_files(roots["step-by-step"]) and len(chained) > 10
 
 
 def test_one_pool_worker_runs_task_after_task_each_with_its_own_log(tmp_path, run_cli):

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from corpus_tool.errors import CorpusToolError, ExitCode, UsageError
-from corpus_tool.executors import Start
+from corpus_tool.executors import HANDOFF_MB, Start
 
 
 class Executor(StrEnum):
@@ -31,6 +31,7 @@ INIT_EPILOG = """Examples (a config for the embedded sample corpus; edit input a
 RUN_EPILOG = """Examples (rerun the same command after a crash or a failed task: it resumes):
 
   corpus-tool run pipeline.yaml --executor local --workers 8
+  corpus-tool run pipeline.yaml --workers 8 --handoff-mb 0     # step by step, no chains
   corpus-tool run pipeline.yaml --dry-run
   corpus-tool run pipeline.yaml --executor slurm
   corpus-tool run pipeline.yaml -e slurm --submit --wait --partition cpu
@@ -68,6 +69,18 @@ StartOpt = Annotated[
         help="Local executor: run the tasks in --workers long-lived workers forked once from this process, "
         "which has imported the libraries and loaded the stages' dictionaries (pool); fork each task from this "
         "process (fork); or spawn a fresh corpus-tool process per task, as Slurm does (spawn). Same output.",
+    ),
+]
+
+HandoffOpt = Annotated[
+    int,
+    typer.Option(
+        "--handoff-mb",
+        min=0,
+        help="Local executor, pool: run consecutive per-shard steps (ingest .. perplexity; dedup's filter and "
+        "tokenize) shard by shard in one worker, which hands each file it writes to the next step from memory "
+        "(up to this many MB of each; the rest is read from the file). 0: step by step, every file read back. "
+        "Same output.",
     ),
 ]
 
@@ -116,6 +129,7 @@ def run(
     executor: ExecutorOpt = Executor.local,
     workers: Workers = None,
     start: StartOpt = Start.pool,
+    handoff_mb: HandoffOpt = HANDOFF_MB,
     num_shards: Annotated[int | None, typer.Option(min=1, help="Array tasks per stage (overrides the config).")] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo every task and shard, even finished ones.")
@@ -174,6 +188,7 @@ def run(
         executor,
         workers or cfg.workers,
         start=start,
+        handoff_mb=handoff_mb,
         overwrite=overwrite,
         dry_run=dry_run,
         submit=submit,
@@ -190,6 +205,7 @@ def execute(
     workers: int,
     *,
     start: Start = Start.pool,
+    handoff_mb: int = HANDOFF_MB,
     overwrite: bool = False,
     dry_run: bool = False,
     submit: bool = False,
@@ -217,7 +233,7 @@ def execute(
         from corpus_tool.executors.local import output_lock, run_local
 
         with output_lock(plan.root):
-            result = run_local(plan, workers, overwrite=overwrite, start=start)
+            result = run_local(plan, workers, overwrite=overwrite, start=start, handoff_mb=handoff_mb)
         if not result.ok:
             print(
                 f"corpus-tool: run FAILED; fix the cause and rerun the same command to finish the "

@@ -12,3 +12,6 @@ class Start(StrEnum):
     pool = "pool"  # long-lived workers forked from `corpus-tool run` once, each running task after task
     fork = "fork"  # a child forked from `corpus-tool run` per task, with the libraries already imported
     spawn = "spawn"  # a fresh `corpus-tool` process, as a Slurm array task is
+
+
+HANDOFF_MB = 256  # `run --handoff-mb`: what a chained task keeps in memory of each file it writes (local.py)

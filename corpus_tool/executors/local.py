@@ -12,6 +12,11 @@ OUT/logs/<step>/task-<i>.log. How a task gets a process (`--start`):
 - `fork`: a child forked from `run` per task.
 - `spawn`: a fresh `corpus-tool` process per task, exactly as Slurm starts one.
 
+With the pool, consecutive steps that work shard by shard (ingest, langid, normalize, filter, perplexity; dedup's
+filter and tokenize) run as a chain: a worker takes task i of the first step and then task i of each next one,
+on the shards it has just written, and reads them from memory instead of from their files (handoff.py, at
+most `--handoff-mb` of each file). Any task a chain did not finish runs after it as usual.
+
 The outputs are the same bytes. When a task exits 0 its record is written; a rerun skips recorded tasks, and
 inside a task the runner skips finished shards, so a crash or a kill costs at most the shards in flight. A
 failed task stops the pipeline after the step's other tasks have finished.
@@ -37,9 +42,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from corpus_tool import shards
+from corpus_tool import handoff, shards
 from corpus_tool.errors import UsageError
-from corpus_tool.executors import Start
+from corpus_tool.executors import HANDOFF_MB, Start
 from corpus_tool.pipeline import STATE_DIR, Plan, Step, write_task_record
 
 
@@ -80,8 +85,9 @@ def output_lock(root: Path):
 
 
 def run_local(plan: Plan, workers: int, *, overwrite: bool = False, start: Start = Start.pool,
-              out: TextIO = sys.stderr) -> LocalRun:
-    """Run every unfinished task of `plan`, step by step, with at most `workers` processes at once."""
+              out: TextIO = sys.stderr, handoff_mb: int = HANDOFF_MB) -> LocalRun:
+    """Run every unfinished task of `plan`, step by step (with the pool, chains of per-shard steps shard by
+    shard), with at most `workers` processes at once; `handoff_mb` 0 turns the chains off."""
     pool: WorkerPool | None = None
     if start is not Start.spawn:
         _import_for_tasks()
@@ -91,53 +97,135 @@ def run_local(plan: Plan, workers: int, *, overwrite: bool = False, start: Start
                 warm_for_tasks(step)
         pool = WorkerPool(max(1, workers))
     try:
-        return _run_steps(plan, workers, overwrite, start, pool, out)
+        return _run_steps(plan, workers, overwrite, start, pool, out, handoff_mb << 20)
     finally:
         if pool is not None:
             pool.close()
 
 
+def chains(steps: list[Step]) -> list[list[Step]]:
+    """`steps` in order, cut into runs a worker can take shard by shard: a step joins the run before it when
+    both work shard by shard (StepSpec.per_shard) in as many tasks, it reads the previous step's output, and it
+    needs nothing else from the run (what it needs from earlier steps is finished before the run starts)."""
+    runs: list[list[Step]] = []
+    for step in steps:
+        if runs and _continues(runs[-1], step):
+            runs[-1].append(step)
+        else:
+            runs.append([step])
+    return runs
+
+
+def _continues(run: list[Step], step: Step) -> bool:
+    before = run[-1]
+    inside = {s.label for s in run}
+    return (before.per_shard and step.per_shard and before.sharded and step.sharded and not step.own_process
+            and step.count == before.count and step.shard_input == before.output
+            and set(step.after) & inside <= {before.label})
+
+
 def _run_steps(plan: Plan, workers: int, overwrite: bool, start: Start, pool: WorkerPool | None,
-               out: TextIO) -> LocalRun:
+               out: TextIO, handoff_bytes: int = 0) -> LocalRun:
     results: list[TaskResult] = []
     skipped = 0
-    for number, step in enumerate(plan.steps, 1):
-        pending = plan.pending(step, overwrite)
-        skipped += step.count - len(pending)
-        head = f"[{number}/{len(plan.steps)}] {step.label}"
-        if not pending:
-            print(f"{head}: all {step.count} task(s) already finished", file=out, flush=True)
-            continue
-        done_note = f" ({step.count - len(pending)} already finished)" if len(pending) < step.count else ""
-        print(
-            f"{head}: {len(pending)} task(s){done_note}: corpus-tool {step.command} ...", file=out, flush=True
-        )
-        t0 = time.perf_counter()
-        if start is Start.fork:
-            warm_for_tasks(step)
-        if pool is not None and not step.own_process:
-            step_results = _run_step_in_pool(plan, step, pending, pool)
+    runs = chains(plan.steps) if pool is not None and handoff_bytes else [[s] for s in plan.steps]
+    for run in runs:
+        # a run's steps before its first unfinished one are finished: a chain starts there
+        while len(run) > 1 and not plan.pending(run[0], overwrite):
+            skipped += run[0].count
+            _say(plan, run[0], f"all {run[0].count} task(s) already finished", out)
+            run = run[1:]
+        if len(run) > 1:
+            step_results, failed, done_before = _run_chain(plan, run, pool, overwrite, handoff_bytes, out)
         else:
-            step_results = _run_step(plan, step, pending, workers, Start.fork if pool is not None else start)
+            step_results, failed, done_before = _run_one_step(plan, run[0], workers, overwrite, start, pool, out)
         results += step_results
-        failed = [r for r in step_results if r.returncode != 0]
-        peak = max((r.max_rss_kb for r in step_results), default=0)
-        print(
-            f"{head}: {'FAILED' if failed else 'done'} in {time.perf_counter() - t0:.1f} s "
-            f"(peak RSS per task {peak / 1024:.0f} MB)",
-            file=out,
-            flush=True,
-        )
+        skipped += done_before
         if failed:
-            for r in failed:
-                print(f"  task {r.index} exited {_describe_rc(r.returncode)}; log: {r.log}", file=out)
-                for line in _tail(r.log, 5):
-                    print(f"    | {line}", file=out)
-            later = [s.label for s in plan.steps[number:]]
+            later = [s.label for s in plan.steps[plan.steps.index(run[-1]) + 1:]]
             if later:
                 print(f"  not started: {', '.join(later)}", file=out)
             return LocalRun(results, failed, skipped)
     return LocalRun(results, [], skipped)
+
+
+def _say(plan: Plan, step: Step, what: str, out: TextIO) -> None:
+    print(f"[{plan.steps.index(step) + 1}/{len(plan.steps)}] {step.label}: {what}", file=out, flush=True)
+
+
+def _pending_note(plan: Plan, step: Step, pending: list[int]) -> str:
+    done_note = f" ({step.count - len(pending)} already finished)" if len(pending) < step.count else ""
+    return f"{len(pending)} task(s){done_note}: corpus-tool {step.command} ..."
+
+
+def _report(plan: Plan, steps: list[Step], step_results: list[TaskResult], seconds: float,
+            out: TextIO) -> list[TaskResult]:
+    """Print how the step (or chain) went; returns its failed tasks."""
+    failed = [r for r in step_results if r.returncode != 0]
+    peak = max((r.max_rss_kb for r in step_results), default=0)
+    first, last = plan.steps.index(steps[0]) + 1, plan.steps.index(steps[-1]) + 1
+    head = (f"[{first}/{len(plan.steps)}] {steps[0].label}" if len(steps) == 1
+            else f"[{first}-{last}/{len(plan.steps)}] {steps[0].label} .. {steps[-1].label}")
+    print(f"{head}: {'FAILED' if failed else 'done'} in {seconds:.1f} s (peak RSS per task {peak / 1024:.0f} MB)",
+          file=out, flush=True)
+    for r in failed:
+        print(f"  {r.step} task {r.index} exited {_describe_rc(r.returncode)}; log: {r.log}", file=out)
+        for line in _tail(r.log, 5):
+            print(f"    | {line}", file=out)
+    return failed
+
+
+def _run_one_step(plan: Plan, step: Step, workers: int, overwrite: bool, start: Start, pool: WorkerPool | None,
+                  out: TextIO) -> tuple[list[TaskResult], list[TaskResult], int]:
+    """(results, failed ones, tasks already finished) of one step's unfinished tasks."""
+    pending = plan.pending(step, overwrite)
+    if not pending:
+        _say(plan, step, f"all {step.count} task(s) already finished", out)
+        return [], [], step.count
+    _say(plan, step, _pending_note(plan, step, pending), out)
+    t0 = time.perf_counter()
+    if start is Start.fork:
+        warm_for_tasks(step)
+    if pool is not None and not step.own_process:
+        step_results = _run_step_in_pool(plan, step, pending, pool)
+    else:
+        step_results = _run_step(plan, step, pending, workers, Start.fork if pool is not None else start)
+    failed = _report(plan, [step], step_results, time.perf_counter() - t0, out)
+    return step_results, failed, step.count - len(pending)
+
+
+def _run_chain(plan: Plan, run: list[Step], pool: WorkerPool, overwrite: bool, handoff_bytes: int,
+               out: TextIO) -> tuple[list[TaskResult], list[TaskResult], int]:
+    """Task i of every step of `run`, one after the other in one worker, for each i; then, as usual, any task a
+    chain did not finish (a chained task runs on the shards the task before it wrote, so its record, which says
+    that every shard it owns by the runner's rule is finished, is written only when that holds)."""
+    done_before = 0
+    for k, step in enumerate(run):
+        pending = plan.pending(step, overwrite)
+        done_before += step.count - len(pending)
+        note = "" if k == 0 else f" (chained: each shard goes on from {run[k - 1].label} in the same worker)"
+        _say(plan, step, _pending_note(plan, step, pending) + note, out)
+    t0 = time.perf_counter()
+    answers = _run_chains_in_pool(plan, run, pool, handoff_bytes, overwrite)
+    step_results = []
+    for step, index, answer in answers:
+        rc = int(answer["returncode"])
+        if rc == 0 and step is not run[0] and not all(
+            shards.is_finished(step.output, n) for n in plan.owned_shards(step, index)
+        ):
+            continue  # done below, as an ordinary task
+        step_results.append(_finished(plan, step, index, rc, answer["seconds"], int(answer["max_rss_kb"] or 0),
+                                      answer["cpu_seconds"], Start.pool))
+    failed = _report(plan, run, step_results, time.perf_counter() - t0, out)
+    if failed:
+        return step_results, failed, done_before
+    for step in run:  # what the chains left (nothing, unless a step's shards are not the step before's)
+        if plan.pending(step):
+            more, failed, _ = _run_one_step(plan, step, 1, False, Start.pool, pool, out)
+            step_results += more
+            if failed:
+                return step_results, failed, done_before
+    return step_results, [], done_before
 
 
 def _run_step(plan: Plan, step: Step, pending: list[int], workers: int, start: Start) -> list[TaskResult]:
@@ -337,7 +425,8 @@ class PoolWorker:
         self.pid = pid
         self.tasks_fd = tasks_fd  # ours: the write end
         self.results_fd = results_fd  # ours: the read end
-        self.task: tuple[int, float] | None = None  # (index, start time) of the task it is running
+        self.task: tuple[int, float] | None = None  # (unit, start time) of the tasks it is running
+        self.answered = 0  # of those tasks
         self._pending = b""
 
     @classmethod
@@ -362,21 +451,24 @@ class PoolWorker:
         finally:
             os._exit(code)
 
-    def send(self, index: int, args: list[str], log: Path) -> None:
-        os.write(self.tasks_fd, (json.dumps({"args": args, "log": str(log)}) + "\n").encode())
-        self.task = (index, time.perf_counter())
+    def send(self, unit: int, tasks: list[tuple[list[str], Path]], handoff_bytes: int = 0) -> None:
+        """Send tasks to run one after the other (a chain when there are several: the worker keeps up to
+        `handoff_bytes` of each file a task writes for the next, handoff.py); each is answered when done."""
+        message = {"tasks": [{"args": args, "log": str(log)} for args, log in tasks], "handoff": handoff_bytes}
+        os.write(self.tasks_fd, (json.dumps(message) + "\n").encode())
+        self.task = (unit, time.perf_counter())
+        self.answered = 0
 
-    def receive(self) -> dict | None:
-        """The answer for the running task once it is complete; None while it is not. Raises EOFError when the
-        worker has died (its answer will never come)."""
+    def receive(self) -> list[dict]:
+        """The answers that have come for the tasks sent (each once); [] while none has. Raises EOFError when
+        the worker has died (no more answers will come)."""
         data = os.read(self.results_fd, 65536)
         if not data:
             raise EOFError
         self._pending += data
-        if not self._pending.endswith(b"\n"):
-            return None
-        answer, self._pending = json.loads(self._pending), b""
-        return answer
+        *lines, self._pending = self._pending.split(b"\n")
+        self.answered += len(lines)
+        return [json.loads(line) for line in lines]
 
     def reap(self) -> int:
         """The exit code of a worker that has ended (negative: the signal that killed it)."""
@@ -449,11 +541,23 @@ def _serve(tasks_fd: int, results_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _stdin_from_devnull()
-    tasks = os.fdopen(tasks_fd, "rb")
-    for line in tasks:
-        task = json.loads(line)
-        answer = _run_pool_task(task["args"], task["log"])
-        os.write(results_fd, (json.dumps(answer) + "\n").encode())
+    messages = os.fdopen(tasks_fd, "rb")
+    for line in messages:
+        message = json.loads(line)
+        handoff.enable(message.get("handoff", 0))
+        handoff.reset()
+        try:
+            for k, task in enumerate(message["tasks"]):
+                handoff.set_chained(k > 0)  # a later task takes the shards the one before it wrote
+                started = time.perf_counter()
+                answer = _run_pool_task(task["args"], task["log"])
+                answer["seconds"] = round(time.perf_counter() - started, 3)
+                os.write(results_fd, (json.dumps(answer) + "\n").encode())
+                if answer["returncode"] != 0:
+                    break  # the chain's later tasks need what this one did not finish
+        finally:
+            handoff.reset()  # what was kept is freed before the next message
+            handoff.enable(0)
 
 
 def _run_pool_task(args: list[str], log: str) -> dict:
@@ -512,40 +616,62 @@ def _peak_rss_kb() -> int:
 
 def _run_step_in_pool(plan: Plan, step: Step, pending: list[int], pool: WorkerPool) -> list[TaskResult]:
     """The step's tasks on the pool's workers, as many at once as it has workers."""
-    queue = list(pending)
-    results: list[TaskResult] = []
+    answers = _run_in_pool(plan, [[(step, index)] for index in pending], pool, 0)
+    return sorted((_finished(plan, s, index, int(a["returncode"]), a["seconds"], int(a["max_rss_kb"] or 0),
+                             a["cpu_seconds"], Start.pool) for s, index, a in answers), key=lambda r: r.index)
+
+
+def _run_chains_in_pool(plan: Plan, run: list[Step], pool: WorkerPool, handoff_bytes: int,
+                        overwrite: bool) -> list[tuple[Step, int, dict]]:
+    """For each task index with an unfinished task in `run`: task i of every step of `run`, in one worker, one
+    after the other (those already finished too: the runner skips their shards, and the next task learns
+    from it which shards to take). Answers for the tasks that were unfinished."""
+    pending = {step.label: set(plan.pending(step, overwrite)) for step in run}
+    units = [[(step, i) for step in run] for i in range(run[0].count) if any(i in p for p in pending.values())]
+    return [(step, i, a) for step, i, a in _run_in_pool(plan, units, pool, handoff_bytes) if i in pending[step.label]]
+
+
+def _run_in_pool(plan: Plan, units: list[list[tuple[Step, int]]], pool: WorkerPool,
+                 handoff_bytes: int) -> list[tuple[Step, int, dict]]:
+    """Each unit (tasks run one after the other in one worker) on the pool's workers, as many at once as it has
+    workers; (step, index, answer) for every task that ran, with its exit code, seconds, CPU and peak RSS."""
+    queue = list(range(len(units)))
+    answers: list[tuple[Step, int, dict]] = []
     try:
         while queue or pool.busy():
             while queue and (worker := pool.idle()) is not None:
-                index = queue.pop(0)
-                log = _new_log(plan, step, index)
+                u = queue.pop(0)
+                tasks = [(step.task_args(index), _new_log(plan, step, index)) for step, index in units[u]]
                 try:
-                    worker.send(index, step.task_args(index), log)
-                except BrokenPipeError:  # it died between tasks: a new one takes the task
+                    worker.send(u, tasks, handoff_bytes)
+                except BrokenPipeError:  # it died between tasks: a new one takes them
                     pool.remove(worker)
-                    queue.insert(0, index)
+                    queue.insert(0, u)
             busy = {w.results_fd: w for w in pool.busy()}
             ready, _, _ = select.select(list(busy), [], [])
             for fd in ready:
                 worker = busy[fd]
-                index, started = worker.task or (0, 0.0)
+                u, started = worker.task or (0, 0.0)
+                unit = units[u]
+                first = worker.answered
                 try:
-                    answer = worker.receive()
-                except EOFError:  # killed (OOM, a signal) or crashed: the task failed, its worker is gone
+                    got = worker.receive()
+                except EOFError:  # killed (OOM, a signal) or crashed: the running task failed, its worker is gone
                     rc = pool.remove(worker)
+                    step, index = unit[worker.answered]
                     shards.remove_temporaries([], folder=step.output, pid=worker.pid)
-                    answer = {"returncode": rc if rc < 0 else (rc or 1), "cpu_seconds": None, "max_rss_kb": 0}
-                if answer is None:
-                    continue
-                worker.task = None
-                results.append(_finished(plan, step, index, int(answer["returncode"]), time.perf_counter() - started,
-                                         int(answer["max_rss_kb"] or 0), answer["cpu_seconds"], Start.pool))
+                    got = [{"returncode": rc if rc < 0 else (rc or 1), "cpu_seconds": None, "max_rss_kb": 0,
+                            "seconds": round(time.perf_counter() - started, 3)}]
+                    worker.answered = len(unit)
+                answers += [(*unit[first + k], a) for k, a in enumerate(got)]
+                if worker.answered >= len(unit) or any(a["returncode"] != 0 for a in got):
+                    worker.task = None
     except BaseException:
         # Ctrl-C or an error here: stop the running tasks (the runner removes temporaries); run_local's
         # pool.close() then waits for them
         pool.terminate()
         raise
-    return sorted(results, key=lambda r: r.index)
+    return answers
 
 
 def _describe_rc(rc: int) -> str:

@@ -150,6 +150,10 @@ class StepSpec:
     passes_work: bool = False  # also gets --work WORK
     tasks: str = SHARDS
     documents: bool = False  # writes document shards: the next stage reads them (and report/audit do)
+    # A shard's output depends on that shard's input alone (not on the other shards, as quality's --keep-top
+    # sample does), and its stage takes every Parquet file of its input folder as a shard (Stage.list_shards):
+    # a local run may run it on a shard as soon as the step before has written that shard (a chain).
+    per_shard: bool = False
     suffix: str = ""  # added to the stage's label: 06-dedup-signatures
 
     @property

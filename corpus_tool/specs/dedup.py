@@ -79,5 +79,5 @@ STAGE = StageSpec("dedup", (
     StepSpec(options=SignatureOptions, writes=WORK, suffix="-signatures"),
     StepSpec(options=PairsOptions, reads=WORK, writes="", tasks=BANDS, suffix="-pairs"),
     StepSpec(options=ClusterOptions, reads=WORK, writes="", tasks=ONE, suffix="-clusters"),
-    StepSpec(options=DedupFilterOptions, passes_work=True, documents=True, suffix="-filter"),
+    StepSpec(options=DedupFilterOptions, passes_work=True, documents=True, per_shard=True, suffix="-filter"),
 ))

@@ -21,4 +21,4 @@ class FilterOptions(Options):
         "reject it to `flags`. Then `corpus-tool select` applies thresholds.", flags=("--annotate",))
 
 
-STAGE = StageSpec("filter", (StepSpec(options=FilterOptions, documents=True),))
+STAGE = StageSpec("filter", (StepSpec(options=FilterOptions, documents=True, per_shard=True),))

@@ -34,4 +34,4 @@ class IngestOptions(Options):
         "characters.", min=0.0, max=1.0)
 
 
-STAGE = StageSpec("ingest", (StepSpec(options=IngestOptions, documents=True),))
+STAGE = StageSpec("ingest", (StepSpec(options=IngestOptions, documents=True, per_shard=True),))

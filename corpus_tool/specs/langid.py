@@ -32,4 +32,4 @@ class LangIdOptions(Options):
                                min=0.0, max=1.0)
 
 
-STAGE = StageSpec("langid", (StepSpec(options=LangIdOptions, documents=True),))
+STAGE = StageSpec("langid", (StepSpec(options=LangIdOptions, documents=True, per_shard=True),))

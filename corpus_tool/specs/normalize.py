@@ -18,4 +18,4 @@ class NormalizeOptions(Options):
         "converts Taiwan phrasing (軟體 -> 软件).", stage_arg="opencc_config")
 
 
-STAGE = StageSpec("normalize", (StepSpec(options=NormalizeOptions, documents=True),))
+STAGE = StageSpec("normalize", (StepSpec(options=NormalizeOptions, documents=True, per_shard=True),))

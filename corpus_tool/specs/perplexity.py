@@ -51,6 +51,6 @@ class TrainLmOptions(Options):
         True, "Pass --discount_fallback (needed on small corpora; used only when the estimate fails).")
 
 
-STAGE = StageSpec("perplexity", (StepSpec(options=PerplexityOptions, documents=True),))
+STAGE = StageSpec("perplexity", (StepSpec(options=PerplexityOptions, documents=True, per_shard=True),))
 CUTOFFS = StageSpec("perplexity-cutoffs", (StepSpec(options=CutoffOptions, tasks=ONE),))
 TRAIN_LM = StageSpec("train-lm", (StepSpec(options=TrainLmOptions, tasks=ONE),))

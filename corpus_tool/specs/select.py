@@ -24,4 +24,4 @@ class SelectOptions(Options):
         stage_arg="ignore_flags")
 
 
-STAGE = StageSpec("select", (StepSpec(options=SelectOptions, documents=True),))
+STAGE = StageSpec("select", (StepSpec(options=SelectOptions, documents=True, per_shard=True),))

@@ -47,6 +47,6 @@ class MergeOptions(Options):
     shared = ("overwrite",)
 
 
-STAGE = StageSpec("tokenize", (StepSpec(options=TokenizeOptions, documents=True),))
+STAGE = StageSpec("tokenize", (StepSpec(options=TokenizeOptions, documents=True, per_shard=True),))
 TRAIN_TOKENIZER = StageSpec("train-tokenizer", (StepSpec(options=TrainTokenizerOptions, tasks=ONE),))
 MERGE = StageSpec("merge", (StepSpec(options=MergeOptions, tasks=ONE),))
