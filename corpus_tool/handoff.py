@@ -10,7 +10,8 @@ takes them from here. What it gets is what reading the file would give, batch fo
   reader does (`rebatch`);
 - only while the file is the one that was written (same size, inode, mtime and ctime); otherwise, or for any
   file not kept here, the reader reads the file;
-- past the limit, the first row groups come from memory and the rest from the file.
+- past the limit (what one worker holds of all the files it has written and the next step has not taken yet),
+  the first row groups come from memory and the rest from the file.
 
 Nothing is kept unless an executor turns it on (`enable`), so a stage run by hand holds no extra memory.
 """
@@ -26,10 +27,19 @@ import pyarrow as pa
 
 
 @dataclass
-class Kept:
-    """The batches written to one output file, in order, as long as they fit in `limit` bytes."""
+class Budget:
+    """Bytes of kept batches a process holds at once, all files together: a task that writes many shards
+    before the next step takes the first keeps only the first ones."""
 
     limit: int
+    used: int = 0
+
+
+@dataclass
+class Kept:
+    """The batches written to one output file, in order, as long as they fit in the budget."""
+
+    budget: Budget
     batches: list[pa.RecordBatch] = field(default_factory=list)
     nbytes: int = 0
     complete: bool = True  # False once a batch did not fit: the rest is read from the file
@@ -39,11 +49,12 @@ class Kept:
         if not self.complete or batch.num_rows == 0:
             return
         size = batch.nbytes
-        if self.nbytes + size > self.limit:
+        if self.budget.used + size > self.budget.limit:
             self.complete = False
             return
         self.batches.append(batch)
         self.nbytes += size
+        self.budget.used += size
         self._rows += batch.num_rows
 
     @property
@@ -54,7 +65,9 @@ class Kept:
         """The batches, each let go as it is handed on: the next stage's allocations reuse their memory."""
         self.batches.reverse()
         while self.batches:
-            yield self.batches.pop()
+            batch = self.batches.pop()
+            self.budget.used -= batch.nbytes
+            yield batch
 
 
 @dataclass
@@ -64,24 +77,27 @@ class _Entry:
     kept: Kept | None
 
 
-_limit = 0  # bytes a stage keeps of each output file for the next task; 0: nothing is kept
+_limit = 0  # bytes of the files it writes a process keeps for the next task, all together; 0: nothing is kept
+_budget = Budget(0)
 _chained = False  # the running task reads only the shards the task before it wrote (a chain's later step)
 _entries: dict[str, _Entry] = {}
 _written: dict[str, list[str]] = {}  # output folder -> the shard names the last task there wrote or skipped
 
 
 def enable(limit_bytes: int) -> None:
-    """Keep up to `limit_bytes` of each output file's batches (per file) from now on; 0 turns it off."""
-    global _limit
+    """Keep up to `limit_bytes` of the batches of the files written from now on (all together); 0: none."""
+    global _limit, _budget
     _limit = max(0, int(limit_bytes))
+    _budget = Budget(_limit)
 
 
 def reset(*, chained: bool = False) -> None:
     """Forget everything kept (a new chain of tasks starts) and say whether the next task is a chain's later
     step, which processes only the shards the task before it wrote."""
-    global _chained
+    global _chained, _budget
     _entries.clear()
     _written.clear()
+    _budget = Budget(_limit)
     _chained = chained
 
 
@@ -92,7 +108,7 @@ def set_chained(chained: bool) -> None:
 
 def keeper() -> Kept | None:
     """A Kept for a stage's output file, or None when nothing is to be kept."""
-    return Kept(_limit) if _limit else None
+    return Kept(_budget) if _limit else None
 
 
 def _key(path: str | Path) -> str:

@@ -46,7 +46,7 @@ def _write(path, sizes, rng) -> tuple[handoff.Kept, list[pa.RecordBatch]]:
     """A shard written in batches of `sizes` rows (each a row group) through the runner's writer, kept as the
     runner keeps it; returns the Kept and the batches written."""
     writer = shards.ParquetShardWriter(path, schema.DOCUMENT_SCHEMA)
-    kept = handoff.Kept(limit=1 << 40)
+    kept = handoff.Kept(handoff.Budget(1 << 40))
     written, start = [], 0
     for n in sizes:
         batch = _docs(n, start, rng)
@@ -77,16 +77,36 @@ def test_handed_over_batches_are_the_files_batches(tmp_path, seed):
     kept, written = _write(path, sizes, rng)
     from_file = list(shards.iter_document_batches(str(path), batch_size))
     assert sum(b.num_rows for b in from_file) == sum(sizes)
-    whole = handoff.Kept(limit=1 << 40)
+    whole = handoff.Kept(handoff.Budget(1 << 40))
     for b in written:
         whole.add(b)
     _same_batches(list(shards._handed_over(str(path), whole, batch_size)), from_file)
     for limit in {0, 1, kept.nbytes // 3, kept.nbytes // 2, kept.nbytes - 1}:
-        part = handoff.Kept(limit=limit)
+        part = handoff.Kept(handoff.Budget(limit))
         for b in written:
             part.add(b)
         assert part.complete == (part.nbytes == kept.nbytes)
         _same_batches(list(shards._handed_over(str(path), part, batch_size)), from_file)
+
+
+def test_the_files_a_process_keeps_share_one_budget(tmp_path):
+    """What is kept of all files together stays within the budget: a task that writes many shards before the
+    next step takes them keeps the first ones; what is handed on is given back."""
+    budget = handoff.Budget(1 << 40)
+    rng = random.Random(3)
+    batches = [_docs(300, 300 * k, rng) for k in range(4)]
+    budget.limit = sum(b.nbytes for b in batches[:3])
+    first, second = handoff.Kept(budget), handoff.Kept(budget)
+    for b in batches[:2]:
+        first.add(b)
+    for b in batches[2:]:
+        second.add(b)
+    assert first.complete and not second.complete and second.rows == 300
+    assert budget.used == budget.limit
+    assert sum(b.num_rows for b in first.drain()) == 600 and budget.used == batches[2].nbytes
+    third = handoff.Kept(budget)
+    third.add(batches[3])
+    assert third.complete and budget.used <= budget.limit
 
 
 def test_a_file_is_taken_from_memory_only_while_it_is_the_one_written(tmp_path):

@@ -344,6 +344,33 @@ def test_a_shard_no_chain_wrote_is_left_to_its_task_after_the_chain(tmp_path, ru
     assert chained == output_files(roots["step-by-step"]) and len(chained) > 10
 
 
+def test_a_chain_resumes_from_its_unfinished_tasks(tmp_path, run_cli):
+    """A chain whose first steps are finished starts at its first unfinished step; there, task 1 runs again
+    (with the next step's task 1, chained) while task 0, finished, keeps its record and log; the outputs are
+    the first run's bytes."""
+    sample = REPO / "corpus_tool" / "data" / "sample"
+    config = write_config(tmp_path, f"input: [\"{sample}\"]\noutput: out\nnum_shards: 2\n"
+                                    "stages: [ingest, langid, {stage: normalize, options: {opencc: t2s}}, filter]\n")
+    run_cli("run", str(config), "--workers", "2")
+    root = tmp_path / "out"
+    first = output_files(root)
+    tasks = root / ".pipeline" / "tasks"
+    kept_record = (tasks / "02-langid" / "0.json").read_text()
+    owned = sorted(p.stem for p in (root / "01-ingest" / "manifests").glob("*.json"))[1::2]  # task 1's shards
+    assert owned
+    for step in ("02-langid", "03-normalize", "04-filter"):  # task 1 of these never finished
+        (tasks / step / "1.json").unlink()
+        for name in owned:
+            (root / step / "manifests" / f"{name}.json").unlink()
+    proc = run_cli("run", str(config), "--workers", "2")
+    err = proc.stderr.decode()
+    assert "01-ingest: all 2 task(s) already finished" in err
+    assert "02-langid: 1 task(s) (1 already finished)" in err and "04-filter: 1 task(s) (1 already finished)" in err
+    assert "[2-4/4] 02-langid .. 04-filter: done" in err and "pipeline finished: 3 task(s) run, 5 already" in err
+    assert (tasks / "02-langid" / "0.json").read_text() == kept_record
+    assert output_files(root) == first
+
+
 def test_one_pool_worker_runs_task_after_task_each_with_its_own_log(tmp_path, run_cli):
     """With one worker every task of a step runs in the same process, one after another: each task's log
     holds its own output only, and each record its own CPU and peak RSS."""

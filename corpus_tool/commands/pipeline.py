@@ -31,7 +31,7 @@ INIT_EPILOG = """Examples (a config for the embedded sample corpus; edit input a
 RUN_EPILOG = """Examples (rerun the same command after a crash or a failed task: it resumes):
 
   corpus-tool run pipeline.yaml --executor local --workers 8
-  corpus-tool run pipeline.yaml --workers 8 --handoff-mb 0     # step by step, no chains
+  corpus-tool run pipeline.yaml --handoff-mb 0     # step by step
   corpus-tool run pipeline.yaml --dry-run
   corpus-tool run pipeline.yaml --executor slurm
   corpus-tool run pipeline.yaml -e slurm --submit --wait --partition cpu
@@ -79,7 +79,7 @@ HandoffOpt = Annotated[
         min=0,
         help="Local executor, pool: run consecutive per-shard steps (ingest .. perplexity; dedup's filter and "
         "tokenize) shard by shard in one worker, which hands each file it writes to the next step from memory "
-        "(up to this many MB of each; the rest is read from the file). 0: step by step, every file read back. "
+        "(up to this many MB per worker; the rest is read from the file). 0: step by step, every file read back. "
         "Same output.",
     ),
 ]

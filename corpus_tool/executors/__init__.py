@@ -14,4 +14,4 @@ class Start(StrEnum):
     spawn = "spawn"  # a fresh `corpus-tool` process, as a Slurm array task is
 
 
-HANDOFF_MB = 256  # `run --handoff-mb`: what a chained task keeps in memory of each file it writes (local.py)
+HANDOFF_MB = 256  # `run --handoff-mb`: what a worker keeps in memory of the files it writes (local.py)

@@ -15,7 +15,7 @@ OUT/logs/<step>/task-<i>.log. How a task gets a process (`--start`):
 With the pool, consecutive steps that work shard by shard (ingest, langid, normalize, filter, perplexity; dedup's
 filter and tokenize) run as a chain: a worker takes task i of the first step and then task i of each next one,
 on the shards it has just written, and reads them from memory instead of from their files (handoff.py, at
-most `--handoff-mb` of each file). Any task a chain did not finish runs after it as usual.
+most `--handoff-mb` in all). Any task a chain did not finish runs after it as usual.
 
 The outputs are the same bytes. When a task exits 0 its record is written; a rerun skips recorded tasks, and
 inside a task the runner skips finished shards, so a crash or a kill costs at most the shards in flight. A
@@ -453,7 +453,7 @@ class PoolWorker:
 
     def send(self, unit: int, tasks: list[tuple[list[str], Path]], handoff_bytes: int = 0) -> None:
         """Send tasks to run one after the other (a chain when there are several: the worker keeps up to
-        `handoff_bytes` of each file a task writes for the next, handoff.py); each is answered when done."""
+        `handoff_bytes` of the files a task writes for the next, handoff.py); each is answered when done."""
         message = {"tasks": [{"args": args, "log": str(log)} for args, log in tasks], "handoff": handoff_bytes}
         os.write(self.tasks_fd, (json.dumps(message) + "\n").encode())
         self.task = (unit, time.perf_counter())
@@ -616,7 +616,7 @@ def _peak_rss_kb() -> int:
 
 def _run_step_in_pool(plan: Plan, step: Step, pending: list[int], pool: WorkerPool) -> list[TaskResult]:
     """The step's tasks on the pool's workers, as many at once as it has workers."""
-    answers = _run_in_pool(plan, [[(step, index)] for index in pending], pool, 0)
+    answers = _run_in_pool(plan, [[(step, index, True)] for index in pending], pool, 0)
     return sorted((_finished(plan, s, index, int(a["returncode"]), a["seconds"], int(a["max_rss_kb"] or 0),
                              a["cpu_seconds"], Start.pool) for s, index, a in answers), key=lambda r: r.index)
 
@@ -627,21 +627,24 @@ def _run_chains_in_pool(plan: Plan, run: list[Step], pool: WorkerPool, handoff_b
     after the other (those already finished too: the runner skips their shards, and the next task learns
     from it which shards to take). Answers for the tasks that were unfinished."""
     pending = {step.label: set(plan.pending(step, overwrite)) for step in run}
-    units = [[(step, i) for step in run] for i in range(run[0].count) if any(i in p for p in pending.values())]
+    units = [[(step, i, i in pending[step.label]) for step in run]
+             for i in range(run[0].count) if any(i in p for p in pending.values())]
     return [(step, i, a) for step, i, a in _run_in_pool(plan, units, pool, handoff_bytes) if i in pending[step.label]]
 
 
-def _run_in_pool(plan: Plan, units: list[list[tuple[Step, int]]], pool: WorkerPool,
+def _run_in_pool(plan: Plan, units: list[list[tuple[Step, int, bool]]], pool: WorkerPool,
                  handoff_bytes: int) -> list[tuple[Step, int, dict]]:
     """Each unit (tasks run one after the other in one worker) on the pool's workers, as many at once as it has
-    workers; (step, index, answer) for every task that ran, with its exit code, seconds, CPU and peak RSS."""
+    workers; (step, index, answer) for every task that ran, with its exit code, seconds, CPU and peak RSS. A
+    task marked as finished before keeps its log and record (its output goes nowhere)."""
     queue = list(range(len(units)))
     answers: list[tuple[Step, int, dict]] = []
     try:
         while queue or pool.busy():
             while queue and (worker := pool.idle()) is not None:
                 u = queue.pop(0)
-                tasks = [(step.task_args(index), _new_log(plan, step, index)) for step, index in units[u]]
+                tasks = [(step.task_args(index), _new_log(plan, step, index) if fresh else Path(os.devnull))
+                         for step, index, fresh in units[u]]
                 try:
                     worker.send(u, tasks, handoff_bytes)
                 except BrokenPipeError:  # it died between tasks: a new one takes them
@@ -658,12 +661,12 @@ def _run_in_pool(plan: Plan, units: list[list[tuple[Step, int]]], pool: WorkerPo
                     got = worker.receive()
                 except EOFError:  # killed (OOM, a signal) or crashed: the running task failed, its worker is gone
                     rc = pool.remove(worker)
-                    step, index = unit[worker.answered]
+                    step = unit[worker.answered][0]
                     shards.remove_temporaries([], folder=step.output, pid=worker.pid)
                     got = [{"returncode": rc if rc < 0 else (rc or 1), "cpu_seconds": None, "max_rss_kb": 0,
                             "seconds": round(time.perf_counter() - started, 3)}]
                     worker.answered = len(unit)
-                answers += [(*unit[first + k], a) for k, a in enumerate(got)]
+                answers += [(*unit[first + k][:2], a) for k, a in enumerate(got)]
                 if worker.answered >= len(unit) or any(a["returncode"] != 0 for a in got):
                     worker.task = None
     except BaseException:
