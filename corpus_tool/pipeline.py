@@ -79,6 +79,10 @@ class Step:
     # process of its own, so that what it leaves in a process (a tokenizer's thread pool) reaches no other task.
     own_process: bool = False
     per_shard: bool = False  # a shard's output depends on its input alone (StepSpec.per_shard)
+    # per-shard steps: the document folder whose shards its tasks take, and the folder whose manifests/ says
+    # which of them it has finished (its output; dedup signatures: WORK/signatures), for a local run's chains
+    chain_input: Path | None = None
+    chain_done: Path | None = None
 
     def task_args(self, index: int | str) -> list[str]:
         if not self.sharded:
@@ -119,8 +123,9 @@ class Plan:
     def owned_shards(self, step: Step, index: int) -> list[str]:
         """The shard names task `index` processes, from the input folder's manifests (the runner's rule:
         the i-th shard in name order goes to task i mod count)."""
-        assert step.shard_input is not None
-        mdir = step.shard_input / shards.MANIFEST_DIR
+        folder = step.shard_input or step.chain_input
+        assert folder is not None
+        mdir = folder / shards.MANIFEST_DIR
         names = sorted(p.stem for p in mdir.glob("*.json")) if mdir.is_dir() else []
         return names[index :: step.count]
 
@@ -407,6 +412,9 @@ def _stage_steps(
             slurm=slurm, shard_input=shard_input if step_spec.reads == INPUTS and step_spec.documents else None,
             documents=step_spec.documents, overwritable=takes_overwrite and sc.kind != "command",
             own_process=sc.kind == "command", per_shard=step_spec.per_shard,
+            chain_input=shard_input if step_spec.per_shard and step_spec.reads == INPUTS else None,
+            chain_done=(Path(folders[step_spec.writes][0]) / step_spec.shard_manifests
+                        if step_spec.per_shard and step_spec.writes else None),
             # a stage's tasks load the runner's share too; a command that declares nothing loads nothing
             warm=COMMON_WARM + step_spec.options.warm if step_spec.options.warm else (),
         ))

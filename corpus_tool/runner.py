@@ -61,12 +61,8 @@ def run_stage(
     """Run `stage` on the shards of `inputs` that this task owns. Raises CorpusToolError on failure
     (after finishing the other shards when `keep_going` and the failure was a bad input)."""
     index, count = shards.array_position(shard_index, num_shards)
-    chained = handoff.chained_names(inputs)
-    if chained is not None:
-        # A chain's later step (executors/local.py): the shards its task before has just written, not the
-        # folder's listing, where the chain's other workers are writing theirs.
-        mine = [InputShard(name, (str(shards.kept_path(Path(inputs[0]), name)),)) for name in sorted(chained)]
-    else:
+    mine = shards.chained_shards(inputs)
+    if mine is None:
         all_shards = stage.list_shards(inputs)
         if not all_shards:
             raise UsageError(f"no input shards found in {' '.join(inputs)}")

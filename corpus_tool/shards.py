@@ -127,6 +127,16 @@ def parquet_shards(inputs: list[str]) -> list[InputShard]:
     return unique_names(shards)
 
 
+def chained_shards(inputs: list[str]) -> list[InputShard] | None:
+    """For a chain's later step (a local run, executors/local.py): the shards its task before has just written
+    in its one input folder (handoff.py), not the folder's listing, where the chain's other workers are still
+    writing theirs. None when the task is not a chain's later step."""
+    names = handoff.chained_names(inputs)
+    if names is None:
+        return None
+    return [InputShard(name, (str(kept_path(Path(inputs[0]), name)),)) for name in sorted(names)]
+
+
 def unique_names(shards: list[InputShard]) -> list[InputShard]:
     seen: dict[str, InputShard] = {}
     for s in shards:

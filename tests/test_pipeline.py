@@ -274,9 +274,10 @@ def test_local_run_produces_every_stage_and_resumes(reference, run_cli):
     assert list((root / "08-tokenize").glob("*.idx"))
     records = list((root / ".pipeline" / "tasks").rglob("*.json"))
     assert len(records) == 3 + 2 * 10 + 1  # three commands, ten 2-task steps, one clusters task
-    # The pool ran the per-shard steps in chains (quality, which samples every shard, stands alone).
+    # The pool ran the per-shard steps in chains (quality, which samples every shard, stands alone; dedup's
+    # pairs and clusters steps cut the chain after its signatures).
     err = _REFERENCE["stderr"]
-    for chain in ("01-ingest .. 03-normalize", "05-filter .. 06-perplexity", "07-dedup-filter .. 08-tokenize"):
+    for chain in ("01-ingest .. 03-normalize", "05-filter .. 07-dedup-signatures", "07-dedup-filter .. 08-tokenize"):
         assert f"{chain}: done" in err, err
     # A rerun finds everything finished and changes nothing.
     before = output_files(root)

@@ -120,8 +120,8 @@ def _continues(run: list[Step], step: Step) -> bool:
     before = run[-1]
     inside = {s.label for s in run}
     return (before.per_shard and step.per_shard and before.sharded and step.sharded and not step.own_process
-            and step.count == before.count and step.shard_input == before.output
-            and set(step.after) & inside <= {before.label})
+            and step.count == before.count and step.chain_input is not None and step.chain_input == before.output
+            and step.chain_done is not None and set(step.after) & inside <= {before.label})
 
 
 def _run_steps(plan: Plan, workers: int, overwrite: bool, start: Start, pool: WorkerPool | None,
@@ -211,7 +211,7 @@ def _run_chain(plan: Plan, run: list[Step], pool: WorkerPool, overwrite: bool, h
     for step, index, answer in answers:
         rc = int(answer["returncode"])
         if rc == 0 and step is not run[0] and not all(
-            shards.is_finished(step.output, n) for n in plan.owned_shards(step, index)
+            shards.is_finished(step.chain_done, n) for n in plan.owned_shards(step, index)
         ):
             continue  # done below, as an ordinary task
         step_results.append(_finished(plan, step, index, rc, answer["seconds"], int(answer["max_rss_kb"] or 0),

@@ -154,6 +154,7 @@ class StepSpec:
     # sample does), and its stage takes every Parquet file of its input folder as a shard (Stage.list_shards):
     # a local run may run it on a shard as soon as the step before has written that shard (a chain).
     per_shard: bool = False
+    shard_manifests: str = ""  # per_shard: where, under what it writes, its finished shards' manifests are
     suffix: str = ""  # added to the stage's label: 06-dedup-signatures
 
     @property

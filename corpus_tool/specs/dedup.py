@@ -76,7 +76,7 @@ class DedupOptions(PairsOptions, SignatureOptions):
 
 
 STAGE = StageSpec("dedup", (
-    StepSpec(options=SignatureOptions, writes=WORK, suffix="-signatures"),
+    StepSpec(options=SignatureOptions, writes=WORK, per_shard=True, shard_manifests="signatures", suffix="-signatures"),
     StepSpec(options=PairsOptions, reads=WORK, writes="", tasks=BANDS, suffix="-pairs"),
     StepSpec(options=ClusterOptions, reads=WORK, writes="", tasks=ONE, suffix="-clusters"),
     StepSpec(options=DedupFilterOptions, passes_work=True, documents=True, per_shard=True, suffix="-filter"),

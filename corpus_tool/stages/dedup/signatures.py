@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_tool import completion, schema, shards
+from corpus_tool import completion, handoff, schema, shards
 from corpus_tool.completion import Summary
 from corpus_tool.errors import BadInputError, OutputError, UsageError
 from corpus_tool.runner import text_bytes
@@ -85,18 +85,21 @@ def compute_signatures(
     """Write the signature files of this task's shards into WORK/signatures/."""
     wd = WorkDir(work)
     index, count = shards.array_position(shard_index, num_shards)
-    all_shards = shards.parquet_shards(inputs)
-    if any(p == shards.STDIN for s in all_shards for p in s.paths):
-        raise UsageError("dedup reads Parquet shards (it needs every shard twice); stdin is not supported")
-    if not all_shards:
-        raise UsageError(f"no input shards found in {' '.join(inputs)}")
+    mine = shards.chained_shards(inputs)
+    if mine is None:
+        all_shards = shards.parquet_shards(inputs)
+        if any(p == shards.STDIN for s in all_shards for p in s.paths):
+            raise UsageError("dedup reads Parquet shards (it needs every shard twice); stdin is not supported")
+        if not all_shards:
+            raise UsageError(f"no input shards found in {' '.join(inputs)}")
+        mine = shards.select_shards(all_shards, index, count)
     check_engine(settings)
     wd.save_settings(settings, overwrite)
     summary = Summary(STEP, filters=False)
     started = time.perf_counter()
-    for shard in shards.select_shards(all_shards, index, count):
+    for shard in mine:
         path = shard.paths[0]
-        source = shards.describe_file(path)
+        source = handoff.description(path) or shards.describe_file(path)
         fp = fingerprint({"settings": settings.record(), "input": [source["bytes"], source["sha256"]]})
         if not overwrite and completion.is_current(wd.sig_manifest(shard.name), fp):
             summary.skipped += 1
