@@ -77,7 +77,7 @@ HandoffOpt = Annotated[
     typer.Option(
         "--handoff-mb",
         min=0,
-        help="Local executor, pool: run consecutive per-shard steps (ingest .. perplexity; dedup's filter and "
+        help="Local executor, pool: run consecutive per-shard steps (ingest .. dedup's signatures; dedup's filter and "
         "tokenize) shard by shard in one worker, which hands each file it writes to the next step from memory "
         "(up to this many MB per worker; the rest is read from the file). 0: step by step, every file read back. "
         "Same output.",

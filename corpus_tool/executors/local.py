@@ -12,10 +12,10 @@ OUT/logs/<step>/task-<i>.log. How a task gets a process (`--start`):
 - `fork`: a child forked from `run` per task.
 - `spawn`: a fresh `corpus-tool` process per task, exactly as Slurm starts one.
 
-With the pool, consecutive steps that work shard by shard (ingest, langid, normalize, filter, perplexity; dedup's
-filter and tokenize) run as a chain: a worker takes task i of the first step and then task i of each next one,
-on the shards it has just written, and reads them from memory instead of from their files (handoff.py, at
-most `--handoff-mb` in all). Any task a chain did not finish runs after it as usual.
+With the pool, consecutive steps that work shard by shard (ingest, langid, normalize, filter, perplexity and dedup's
+signatures; dedup's filter and tokenize) run as a chain: a worker takes task i of the first step and then task i
+of each next one, on the shards it has just written, and reads them from memory instead of from their files
+(handoff.py, at most `--handoff-mb` in all). Any task a chain did not finish runs after it as usual.
 
 The outputs are the same bytes. When a task exits 0 its record is written; a rerun skips recorded tasks, and
 inside a task the runner skips finished shards, so a crash or a kill costs at most the shards in flight. A
