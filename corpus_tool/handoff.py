@@ -80,6 +80,7 @@ class _Entry:
 _limit = 0  # bytes of the files it writes a process keeps for the next task, all together; 0: nothing is kept
 _budget = Budget(0)
 _chained = False  # the running task reads only the shards the task before it wrote (a chain's later step)
+_feeds_next = True  # a task after the running one reads what it writes
 _entries: dict[str, _Entry] = {}
 _written: dict[str, list[str]] = {}  # output folder -> the shard names the last task there wrote or skipped
 
@@ -94,21 +95,23 @@ def enable(limit_bytes: int) -> None:
 def reset(*, chained: bool = False) -> None:
     """Forget everything kept (a new chain of tasks starts) and say whether the next task is a chain's later
     step, which processes only the shards the task before it wrote."""
-    global _chained, _budget
+    global _chained, _budget, _feeds_next
     _entries.clear()
     _written.clear()
     _budget = Budget(_limit)
-    _chained = chained
+    _chained, _feeds_next = chained, True
 
 
-def set_chained(chained: bool) -> None:
-    global _chained
-    _chained = chained
+def begin_task(*, chained: bool, feeds_next: bool = True) -> None:
+    """A task of a chain starts: whether it takes the shards the task before it wrote (a later step), and
+    whether a task after it will read what it writes (else nothing of it is kept)."""
+    global _chained, _feeds_next
+    _chained, _feeds_next = chained, feeds_next
 
 
 def keeper() -> Kept | None:
     """A Kept for a stage's output file, or None when nothing is to be kept."""
-    return Kept(_budget) if _limit else None
+    return Kept(_budget) if _limit and _feeds_next else None
 
 
 def _key(path: str | Path) -> str:

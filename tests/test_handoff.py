@@ -121,7 +121,12 @@ def test_a_file_is_taken_from_memory_only_while_it_is_the_one_written(tmp_path):
     handoff.offer(path, description, kept)
     os.utime(path, ns=(1, 1))  # touched: it may not be what was written any more
     assert handoff.take(str(path)) is None and handoff.description(str(path)) is None
+    handoff.begin_task(chained=True, feeds_next=False)  # a chain's last task: no one reads what it writes
+    assert handoff.keeper() is None
+    handoff.begin_task(chained=True)
+    assert handoff.keeper() is not None
     handoff.enable(0)
+    assert handoff.keeper() is None
     handoff.offer(path, shards.describe_file(path), kept)  # turned off: nothing is kept
     assert handoff.take(str(path)) is None
 
@@ -142,7 +147,7 @@ def _run(tmp_path, name: str, *, chained: bool) -> dict[str, bytes]:
     handoff.enable(1 << 30 if chained else 0)
     handoff.reset()
     run_stage(KeepEven(), [str(inp)], str(first), shard_index=0, num_shards=2, batch_size=128)
-    handoff.set_chained(chained)
+    handoff.begin_task(chained=chained)
     run_stage(KeepEven(), [str(first)], str(second), shard_index=0, num_shards=2, batch_size=128)
     handoff.reset()
     out = {}

@@ -547,8 +547,10 @@ def _serve(tasks_fd: int, results_fd: int) -> None:
         handoff.enable(message.get("handoff", 0))
         handoff.reset()
         try:
-            for k, task in enumerate(message["tasks"]):
-                handoff.set_chained(k > 0)  # a later task takes the shards the one before it wrote
+            tasks = message["tasks"]
+            for k, task in enumerate(tasks):
+                # a later task takes the shards the one before it wrote; the last one's files are not kept
+                handoff.begin_task(chained=k > 0, feeds_next=k < len(tasks) - 1)
                 started = time.perf_counter()
                 answer = _run_pool_task(task["args"], task["log"])
                 answer["seconds"] = round(time.perf_counter() - started, 3)
