@@ -24,7 +24,8 @@ class TokenizeOptions(Options):
     backend: str = option("auto", "auto (gigatoken where it supports the tokenizer, else HF), gigatoken, or hf.")
     threads: int = option(0, "Encoder threads; 0 = every core this process may use, 1 = none.", min=0)
     verify_fraction: float = option(
-        0.01, "Share of each batch also encoded with HF tokenizers and compared (fast path).", min=0.0, max=1.0)
+        0.002, "Share of each batch (at least one document) also encoded with HF tokenizers and compared (fast "
+        "path).", min=0.0, max=1.0)
 
 
 @dataclass(kw_only=True)

@@ -102,7 +102,7 @@ class TokenEncoder:
     path: Path
     backend: str = "auto"
     threads: int = 0  # 0: the libraries' thread pools (all cores this process may use); 1: no threads
-    verify_fraction: float = 0.01
+    verify_fraction: float = 0.002  # specs/tokenize.py's default: one document in 500, at least one a batch
     # gigatoken 0.10 caches every pre-token it has seen, without bound (about 1.7 MB per MB of Chinese
     # text measured here); a fresh tokenizer object after this many characters keeps RSS bounded.
     cache_reset_chars: int = 30_000_000  # ~90 MB of Chinese; a reload costs ~0.2 s (32k vocabulary)

@@ -43,7 +43,7 @@ class TokenizeStage(Stage):
         fmt: str = "megatron",
         backend: str = "auto",
         threads: int = 0,
-        verify_fraction: float = 0.01,
+        verify_fraction: float = 0.002,
     ):
         super().__init__()
         if fmt not in FORMATS:
