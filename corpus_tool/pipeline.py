@@ -78,11 +78,11 @@ class Step:
     # A command stage's task (train-lm, train-tokenizer, ...): the local executor's worker pool runs it in a
     # process of its own, so that what it leaves in a process (a tokenizer's thread pool) reaches no other task.
     own_process: bool = False
-    per_shard: bool = False  # a shard's output depends on its input alone (StepSpec.per_shard)
-    # per-shard steps: the document folder whose shards its tasks take, and the folder whose manifests/ says
-    # which of them it has finished (its output; dedup signatures: WORK/signatures), for a local run's chains
-    chain_input: Path | None = None
+    # Steps that work shard by shard (StepSpec.per_shard), for a local run's chains: the folder whose manifests/
+    # says which shards it has finished (its output; dedup signatures: WORK/signatures), None for any other
+    # step; and the document folder whose shards its tasks take (None for ingest, which reads raw files).
     chain_done: Path | None = None
+    chain_input: Path | None = None
 
     def task_args(self, index: int | str) -> list[str]:
         if not self.sharded:
@@ -411,7 +411,7 @@ def _stage_steps(
             sharded=step_spec.tasks != ONE, output=Path(folders[step_spec.writes or step_spec.reads][0]),
             slurm=slurm, shard_input=shard_input if step_spec.reads == INPUTS and step_spec.documents else None,
             documents=step_spec.documents, overwritable=takes_overwrite and sc.kind != "command",
-            own_process=sc.kind == "command", per_shard=step_spec.per_shard,
+            own_process=sc.kind == "command",
             chain_input=shard_input if step_spec.per_shard and step_spec.reads == INPUTS else None,
             chain_done=(Path(folders[step_spec.writes][0]) / step_spec.shard_manifests
                         if step_spec.per_shard and step_spec.writes else None),

@@ -214,12 +214,17 @@ def iter_document_batches(
     yield from _read_documents(path, batch_size)
 
 
-def _read_documents(path: str, batch_size: int, first_row_group: int = 0) -> Iterator[pa.RecordBatch]:
-    """The documents of a Parquet file (from row group `first_row_group` on), checked."""
+def _open_documents(path: str) -> pq.ParquetFile:
     try:
-        pf = open_parquet(path)
+        return open_parquet(path)
     except (pa.ArrowException, OSError, UnicodeDecodeError) as e:  # a corrupt footer can hold bad names
         raise BadInputError(path, None, f"not a readable Parquet file ({e})") from e
+
+
+def _read_documents(path: str, batch_size: int, first_row_group: int = 0,
+                    pf: pq.ParquetFile | None = None) -> Iterator[pa.RecordBatch]:
+    """The documents of a Parquet file (from row group `first_row_group` on), checked."""
+    pf = pf or _open_documents(path)
     groups = None
     row = 0
     if first_row_group:
@@ -250,11 +255,12 @@ def _handed_over(path: str, kept: handoff.Kept, batch_size: int) -> Iterator[pa.
     the writer got (required columns are checked all the same, as a file's are)."""
     rest: Iterator[pa.RecordBatch] = iter(())
     if not kept.complete:
-        start = _row_group_after(path, kept.rows)
+        pf = _open_documents(path)
+        start = _row_group_after(pf.metadata, kept.rows)
         if start is None:  # the kept rows do not end on a row group: read it all
-            yield from _read_documents(path, batch_size)
+            yield from _read_documents(path, batch_size, pf=pf)
             return
-        rest = _read_documents(path, batch_size, start)
+        rest = _read_documents(path, batch_size, start, pf)
     for batch in handoff.rebatch(itertools.chain(map(schema.conform, kept.drain()), rest), batch_size):
         try:
             _check_required(batch)
@@ -263,12 +269,8 @@ def _handed_over(path: str, kept: handoff.Kept, batch_size: int) -> Iterator[pa.
         yield batch
 
 
-def _row_group_after(path: str, rows: int) -> int | None:
+def _row_group_after(meta: pq.FileMetaData, rows: int) -> int | None:
     """The index of the row group that starts `rows` rows into the file, or None."""
-    try:
-        meta = pq.ParquetFile(path).metadata
-    except (pa.ArrowException, OSError) as e:
-        raise BadInputError(path, None, f"not a readable Parquet file ({e})") from e
     total = 0
     for i in range(meta.num_row_groups):
         if total == rows:

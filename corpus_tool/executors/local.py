@@ -119,9 +119,9 @@ def chains(steps: list[Step]) -> list[list[Step]]:
 def _continues(run: list[Step], step: Step) -> bool:
     before = run[-1]
     inside = {s.label for s in run}
-    return (before.per_shard and step.per_shard and before.sharded and step.sharded and not step.own_process
-            and step.count == before.count and step.chain_input is not None and step.chain_input == before.output
-            and step.chain_done is not None and set(step.after) & inside <= {before.label})
+    return (before.chain_done is not None and step.chain_done is not None and before.sharded and step.sharded
+            and not step.own_process and step.count == before.count and step.chain_input is not None
+            and step.chain_input == before.output and set(step.after) & inside <= {before.label})
 
 
 def _run_steps(plan: Plan, workers: int, overwrite: bool, start: Start, pool: WorkerPool | None,
@@ -671,6 +671,8 @@ def _run_in_pool(plan: Plan, units: list[list[tuple[Step, int, bool]]], pool: Wo
                 answers += [(*unit[first + k][:2], a) for k, a in enumerate(got)]
                 if worker.answered >= len(unit) or any(a["returncode"] != 0 for a in got):
                     worker.task = None
+                elif got:  # the unit's next task has started
+                    worker.task = (u, time.perf_counter())
     except BaseException:
         # Ctrl-C or an error here: stop the running tasks (the runner removes temporaries); run_local's
         # pool.close() then waits for them
